@@ -1,0 +1,95 @@
+"""Loudness matching followed by a look-ahead true-peak limiter.
+
+Matching a dream's loudness to the original alone overshoots to +1.3…+2.6 dBTP (measured in
+``reference/dream-findings.md``), so every dream goes through :func:`match_and_limit`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import minimum_filter1d, uniform_filter1d
+
+from deeptrance_gui.core.audio.clip import FloatArray
+from deeptrance_gui.core.dsp.loudness import integrated_loudness_lufs, oversampled, true_peak_dbtp
+
+LOOKAHEAD_S = 0.005
+
+
+def true_peak_limit(
+    samples: FloatArray, *, sample_rate_hz: int, ceiling_dbtp: float = -1.0
+) -> FloatArray:
+    """Limit ``samples`` so their true peak stays at or below ``ceiling_dbtp``.
+
+    A gain envelope, shared by all channels (no image shift), is the running minimum of the
+    gain each sample needs, widened by the look-ahead and then box-smoothed, so it never rises
+    above the needed gain and has no steps (no clicks).
+
+    Parameters
+    ----------
+    samples
+        float32, shape (channels, frames).
+    sample_rate_hz
+        Rate of ``samples``.
+    ceiling_dbtp
+        Maximum true peak.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32, shape (channels, frames), true peak ≤ ``ceiling_dbtp``.
+    """
+    out = np.asarray(samples, dtype=np.float32)
+    if out.size == 0:
+        return out.copy()
+    width = max(1, int(LOOKAHEAD_S * sample_rate_hz))
+    # Inter-sample peaks move a little when the gain changes: aim slightly lower and check.
+    for margin_db in (0.05, 0.2, 0.5):
+        if true_peak_dbtp(out, sample_rate_hz=sample_rate_hz) <= ceiling_dbtp:
+            return out
+        ceiling = 10.0 ** ((ceiling_dbtp - margin_db) / 20.0)
+        over = oversampled(out, sample_rate_hz=sample_rate_hz)
+        factor = over.shape[1] // out.shape[1]
+        peak = np.abs(over[:, : factor * out.shape[1]]).reshape(out.shape[0], -1, factor)
+        peak = peak.max(axis=(0, 2))
+        needed = np.minimum(1.0, ceiling / np.maximum(peak, 1e-12))
+        held = minimum_filter1d(needed, size=2 * width + 1, mode="nearest")
+        gain = uniform_filter1d(held, size=width + 1, mode="nearest")
+        gain = np.minimum(gain, held)
+        out = (out * gain[None, :].astype(np.float32)).astype(np.float32)
+    tp = true_peak_dbtp(out, sample_rate_hz=sample_rate_hz)
+    if tp > ceiling_dbtp:
+        out = (out * np.float32(10.0 ** ((ceiling_dbtp - tp - 0.05) / 20.0))).astype(np.float32)
+    return out
+
+
+def match_and_limit(
+    samples: FloatArray,
+    *,
+    reference_lufs: float | None,
+    sample_rate_hz: int,
+    ceiling_dbtp: float = -1.0,
+) -> FloatArray:
+    """Gain ``samples`` to ``reference_lufs`` (BS.1770), then true-peak limit them.
+
+    Parameters
+    ----------
+    samples
+        float32, shape (channels, frames).
+    reference_lufs
+        Loudness to match; None (silence or too short to measure) skips the matching.
+    sample_rate_hz
+        Rate of ``samples``.
+    ceiling_dbtp
+        True-peak ceiling of the result.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32, shape (channels, frames), finite.
+    """
+    out = np.nan_to_num(np.asarray(samples, dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+    if reference_lufs is not None:
+        current = integrated_loudness_lufs(out, sample_rate_hz=sample_rate_hz)
+        if current is not None:
+            out = (out * np.float32(10.0 ** ((reference_lufs - current) / 20.0))).astype(np.float32)
+    return true_peak_limit(out, sample_rate_hz=sample_rate_hz, ceiling_dbtp=ceiling_dbtp)

@@ -1,0 +1,171 @@
+"""STFT analysis/resynthesis at the source rate and the display spectrogram.
+
+Thin wrappers over :mod:`scipy.signal` (periodic Hann, zero-padded borders, exact inverse), so
+the dream's render and the views agree on one time/frequency grid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy import fft as sp_fft
+from scipy import signal
+
+from deeptrance_gui.core.audio.clip import FloatArray
+
+ComplexArray = npt.NDArray[np.complex64]
+
+DISPLAY_N_FFT = 2048
+DISPLAY_HOP = 512
+DISPLAY_ROWS = 256
+DISPLAY_FMIN_HZ = 30.0
+DISPLAY_FLOOR_DB = -120.0
+
+
+def _window(n_fft: int) -> npt.NDArray[np.float32]:
+    return np.asarray(signal.get_window("hann", n_fft, fftbins=True), dtype=np.float32)
+
+
+def stft(samples: FloatArray, *, n_fft: int = 2048, hop: int = 512) -> ComplexArray:
+    """Complex STFT: periodic Hann, centred (``n_fft // 2`` zeros each side), float32.
+
+    Parameters
+    ----------
+    samples
+        float32, shape (channels, frames).
+    n_fft, hop
+        Window length and hop in samples; ``n_fft`` must be a multiple of ``hop``.
+
+    Returns
+    -------
+    numpy.ndarray
+        complex64, shape (channels, n_fft // 2 + 1, 1 + frames // hop).
+    """
+    if n_fft % hop:
+        raise ValueError("n_fft must be a multiple of hop")
+    channels, n = samples.shape
+    n_frames = 1 + n // hop
+    padded = np.zeros((channels, (n_frames - 1) * hop + n_fft), np.float32)
+    padded[:, n_fft // 2 : n_fft // 2 + n] = samples
+    frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft, axis=-1)[:, ::hop][:, :n_frames]
+    spec = sp_fft.rfft(frames * _window(n_fft), axis=-1, workers=-1)
+    return np.ascontiguousarray(np.swapaxes(spec, -1, -2), dtype=np.complex64)
+
+
+def istft(spec: ComplexArray, *, frames: int, n_fft: int = 2048, hop: int = 512) -> FloatArray:
+    """Inverse of :func:`stft` (weighted overlap-add), trimmed or padded to ``frames`` samples.
+
+    Parameters
+    ----------
+    spec
+        complex, shape (channels, n_fft // 2 + 1, n_frames).
+    frames
+        Output length in samples.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32, shape (channels, frames).
+    """
+    channels, _, n_frames = spec.shape
+    window = _window(n_fft)
+    chunks = sp_fft.irfft(np.swapaxes(spec, -1, -2), n=n_fft, axis=-1, workers=-1).astype(np.float32)
+    chunks *= window
+    per = n_fft // hop
+    out = np.zeros((channels, n_frames + per - 1, hop), np.float32)
+    norm = np.zeros((n_frames + per - 1, hop), np.float32)
+    pieces = chunks.reshape(channels, n_frames, per, hop)
+    window_sq = (window * window).reshape(per, hop)
+    for k in range(per):
+        out[:, k : k + n_frames] += pieces[:, :, k]
+        norm[k : k + n_frames] += window_sq[k]
+    flat = out.reshape(channels, -1)
+    flat /= np.maximum(norm.reshape(-1), 1e-8)
+    start = n_fft // 2
+    result = flat[:, start : start + frames]
+    if result.shape[1] < frames:
+        result = np.pad(result, ((0, 0), (0, frames - result.shape[1])))
+    return np.ascontiguousarray(result, dtype=np.float32)
+
+
+def bin_frequencies_hz(*, n_fft: int, sample_rate_hz: int) -> npt.NDArray[np.float64]:
+    """Centre frequency of each STFT bin, shape (n_fft // 2 + 1,)."""
+    freqs = np.fft.rfftfreq(n_fft, 1.0 / sample_rate_hz).astype(np.float64)
+    return freqs
+
+
+def display_row_frequencies_hz(*, sample_rate_hz: int, rows: int = DISPLAY_ROWS) -> npt.NDArray[np.float64]:
+    """Log-spaced frequencies of the display rows, 30 Hz to Nyquist, shape (rows,)."""
+    freqs: npt.NDArray[np.float64] = np.geomspace(DISPLAY_FMIN_HZ, sample_rate_hz / 2.0, rows)
+    return freqs
+
+
+@dataclass(frozen=True)
+class DisplaySpectrogram:
+    """A log-frequency dB spectrogram for the views.
+
+    Attributes
+    ----------
+    db
+        float32, shape (rows, n_frames): row 0 is the lowest frequency.
+    frequencies_hz
+        Row frequencies, shape (rows,), log-spaced.
+    hop_s
+        Seconds between columns; column ``k`` is centred at ``k · hop_s``.
+    """
+
+    db: FloatArray
+    frequencies_hz: npt.NDArray[np.float64]
+    hop_s: float
+
+    @property
+    def duration_s(self) -> float:
+        """Seconds covered by the columns."""
+        return float(self.db.shape[1] * self.hop_s)
+
+
+def display_spectrogram(
+    samples: FloatArray, *, sample_rate_hz: int, rows: int = DISPLAY_ROWS
+) -> DisplaySpectrogram:
+    """Mono power spectrogram in dB on a log-frequency axis.
+
+    Parameters
+    ----------
+    samples
+        float32, shape (channels, frames).
+    sample_rate_hz
+        Rate of ``samples``.
+    rows
+        Number of log-spaced frequency rows.
+
+    Returns
+    -------
+    DisplaySpectrogram
+        dB (re full scale), shape (rows, n_frames).
+    """
+    spec = stft(samples, n_fft=DISPLAY_N_FFT, hop=DISPLAY_HOP)
+    power = np.mean(spec.real**2 + spec.imag**2, axis=0)  # (bins, frames)
+    matrix = _log_interpolation(sample_rate_hz=sample_rate_hz, rows=rows)
+    rows_power = matrix @ power
+    db = 10.0 * np.log10(np.maximum(rows_power, 10.0 ** (DISPLAY_FLOOR_DB / 10.0)))
+    return DisplaySpectrogram(
+        db=np.ascontiguousarray(db, dtype=np.float32),
+        frequencies_hz=display_row_frequencies_hz(sample_rate_hz=sample_rate_hz, rows=rows),
+        hop_s=DISPLAY_HOP / sample_rate_hz,
+    )
+
+
+def _log_interpolation(*, sample_rate_hz: int, rows: int) -> npt.NDArray[np.float32]:
+    """(rows, bins) matrix that interpolates linear bins onto the log rows."""
+    bins = bin_frequencies_hz(n_fft=DISPLAY_N_FFT, sample_rate_hz=sample_rate_hz)
+    targets = display_row_frequencies_hz(sample_rate_hz=sample_rate_hz, rows=rows)
+    position = np.interp(targets, bins, np.arange(bins.size))
+    lower = np.floor(position).astype(int)
+    frac = position - lower
+    matrix = np.zeros((rows, bins.size), dtype=np.float32)
+    matrix[np.arange(rows), lower] = 1.0 - frac
+    upper = np.minimum(lower + 1, bins.size - 1)
+    matrix[np.arange(rows), upper] += frac
+    return matrix

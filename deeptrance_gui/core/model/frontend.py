@@ -1,0 +1,127 @@
+"""musicnn's input pipeline in torch, differentiable from the 16 kHz waveform.
+
+Exactly what musicnn's ``extractor.batch_data`` computes (see ``models/MODEL_CARD.md``):
+16 kHz mono, STFT n_fft 512 / hop 256 with a periodic Hann window, centred with zero padding,
+power 2, a 96-band Slaney mel filterbank (0–8 kHz, area-normalised), ``log10(1 + 10000·mel)``,
+and 187-frame (≈3 s) patches without overlap.
+
+The mel filterbank is computed here in numpy (checked against ``librosa.filters.mel`` in the
+tests) so the app does not need librosa, numba and llvmlite at run time.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import torch
+import torch.nn.functional as F
+
+SAMPLE_RATE_HZ = 16_000
+N_FFT = 512
+HOP = 256
+N_MELS = 96
+FMAX_HZ = 8_000.0
+PATCH_FRAMES = 187
+PATCH_SAMPLES = PATCH_FRAMES * HOP
+PATCH_S = PATCH_SAMPLES / SAMPLE_RATE_HZ
+N_BINS = N_FFT // 2 + 1
+
+
+def _hz_to_mel_slaney(hz: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    f_sp = 200.0 / 3
+    mels = hz / f_sp
+    min_log_hz = 1000.0
+    min_log_mel = min_log_hz / f_sp
+    logstep = np.log(6.4) / 27.0
+    log_region = hz >= min_log_hz
+    mels = np.where(
+        log_region, min_log_mel + np.log(np.maximum(hz, min_log_hz) / min_log_hz) / logstep, mels
+    )
+    return mels
+
+
+def _mel_to_hz_slaney(mels: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    f_sp = 200.0 / 3
+    freqs = f_sp * mels
+    min_log_hz = 1000.0
+    min_log_mel = min_log_hz / f_sp
+    logstep = np.log(6.4) / 27.0
+    log_region = mels >= min_log_mel
+    return np.where(log_region, min_log_hz * np.exp(logstep * (mels - min_log_mel)), freqs)
+
+
+def mel_filterbank(
+    *, sample_rate_hz: int = SAMPLE_RATE_HZ, n_fft: int = N_FFT, n_mels: int = N_MELS,
+    fmin_hz: float = 0.0, fmax_hz: float = FMAX_HZ,
+) -> npt.NDArray[np.float32]:
+    """Slaney-scale, area-normalised mel filterbank (librosa's default).
+
+    Returns
+    -------
+    numpy.ndarray
+        float32, shape (n_mels, n_fft // 2 + 1).
+    """
+    fft_freqs = np.fft.rfftfreq(n_fft, 1.0 / sample_rate_hz)
+    mel_points = np.linspace(
+        _hz_to_mel_slaney(np.array(fmin_hz)), _hz_to_mel_slaney(np.array(fmax_hz)), n_mels + 2
+    )
+    mel_f = _mel_to_hz_slaney(mel_points)
+    fdiff = np.diff(mel_f)
+    ramps = mel_f[:, None] - fft_freqs[None, :]
+    lower = -ramps[:-2] / fdiff[:-1, None]
+    upper = ramps[2:] / fdiff[1:, None]
+    weights = np.maximum(0.0, np.minimum(lower, upper))
+    enorm = 2.0 / (mel_f[2 : n_mels + 2] - mel_f[:n_mels])
+    weights *= enorm[:, None]
+    return weights.astype(np.float32)
+
+
+class MelFrontend(torch.nn.Module):
+    """Waveform (16 kHz) → power spectrogram → musicnn log-mel, all differentiable."""
+
+    window: torch.Tensor
+    mel_basis: torch.Tensor
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("window", torch.hann_window(N_FFT, periodic=True), persistent=False)
+        self.register_buffer("mel_basis", torch.from_numpy(mel_filterbank()), persistent=False)
+
+    def power(self, waveform: torch.Tensor) -> torch.Tensor:
+        """|STFT|² of ``waveform`` (..., samples) → (..., frames, 257), frames = 1 + samples // 256."""
+        spec = torch.stft(
+            waveform, n_fft=N_FFT, hop_length=HOP, win_length=N_FFT, window=self.window,
+            center=True, pad_mode="constant", return_complex=True,
+        )
+        return (spec.real.square() + spec.imag.square()).transpose(-1, -2)
+
+    def log_mel(self, power: torch.Tensor) -> torch.Tensor:
+        """Power (..., frames, 257) → ``log10(1 + 10000·mel)`` (..., frames, 96)."""
+        mel = torch.matmul(power, self.mel_basis.T)
+        return torch.log10(1.0 + 10000.0 * mel)
+
+    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
+        """Waveform (..., samples) at 16 kHz → log-mel (..., frames, 96)."""
+        return self.log_mel(self.power(waveform))
+
+
+def repeat_pad(waveform: torch.Tensor, *, min_samples: int = PATCH_SAMPLES) -> torch.Tensor:
+    """Repeat a short waveform (..., samples) until it has ``min_samples`` (musicnn's training
+    used ``pad_short: repeat-pad``); longer input is returned unchanged."""
+    n = waveform.shape[-1]
+    if n >= min_samples or n == 0:
+        return waveform
+    reps = -(-min_samples // n)
+    return waveform.repeat(*([1] * (waveform.dim() - 1)), reps)[..., :min_samples]
+
+
+def to_patches(log_mel: torch.Tensor) -> torch.Tensor:
+    """Log-mel (frames, 96) → non-overlapping patches (n, 187, 96); a trailing partial patch is
+    dropped, as musicnn does. Input shorter than one patch must be repeat-padded first."""
+    n = log_mel.shape[0] // PATCH_FRAMES
+    return log_mel[: n * PATCH_FRAMES].reshape(n, PATCH_FRAMES, log_mel.shape[-1])
+
+
+def pad_frames(x: torch.Tensor, before: int, after: int) -> torch.Tensor:
+    """Zero-pad the time axis (dim -2 of (..., time, feat)) by ``before``/``after`` frames."""
+    return F.pad(x, (0, 0, before, after))

@@ -1,0 +1,136 @@
+"""Tag predictions: per ≈3 s patch and for the whole track.
+
+Short tracks (< 3 s) are repeat-padded to one patch, as musicnn's training did
+(``pad_short: repeat-pad``); the prediction says so (``padded``). A trailing partial patch is
+dropped, as musicnn does, unless it is the only audio there is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import torch
+
+from deeptrance_gui.core.audio.clip import AudioClip, FloatArray
+from deeptrance_gui.core.audio.load import resample
+from deeptrance_gui.core.model.frontend import (
+    PATCH_S,
+    PATCH_SAMPLES,
+    SAMPLE_RATE_HZ,
+    repeat_pad,
+    to_patches,
+)
+from deeptrance_gui.core.model.genres import fma_view, genre_tags
+from deeptrance_gui.core.model.loading import LoadedModel
+
+
+@dataclass(frozen=True)
+class TagPrediction:
+    """What one model hears in a clip.
+
+    Attributes
+    ----------
+    patch_probs
+        float32, shape (n_patches, n_tags): sigmoid probabilities per ≈3 s patch.
+    patch_starts_s
+        Start of each patch in the clip, shape (n_patches,).
+    padded
+        True when the clip was shorter than one patch and was repeat-padded.
+    """
+
+    model_name: str
+    dataset: str
+    labels: tuple[str, ...]
+    patch_probs: npt.NDArray[np.float32]
+    patch_starts_s: npt.NDArray[np.float64]
+    padded: bool
+
+    @property
+    def track_probs(self) -> npt.NDArray[np.float32]:
+        """Track-level probabilities: mean over patches (musicnn's aggregation), shape (n_tags,)."""
+        return np.asarray(self.patch_probs.mean(axis=0), dtype=np.float32)
+
+    def top(self, k: int = 10) -> list[tuple[str, float]]:
+        """The ``k`` most probable tags of the track, best first."""
+        probs = self.track_probs
+        order = np.argsort(-probs, kind="stable")[:k]
+        return [(self.labels[i], float(probs[i])) for i in order]
+
+    def probability(self, tag: str) -> float:
+        """Track probability of ``tag``."""
+        return float(self.track_probs[self.labels.index(tag)])
+
+    def rank(self, tag: str) -> int:
+        """1-based rank of ``tag`` among all tags of the track."""
+        probs = self.track_probs
+        return int(np.sum(probs > probs[self.labels.index(tag)])) + 1
+
+    def genres(self) -> dict[str, float]:
+        """Track probabilities of the model's genre tags."""
+        probs = self.track_probs
+        tags = genre_tags(self.dataset, self.labels)
+        return {t: float(probs[self.labels.index(t)]) for t in tags if t in self.labels}
+
+    def fma(self) -> dict[str, float | None]:
+        """FMA-8 genre view (None = this model has no signal for that genre)."""
+        return fma_view(self.dataset, self.labels, [float(p) for p in self.track_probs])
+
+
+def model_waveform(clip: AudioClip) -> FloatArray:
+    """The model's view of ``clip``: mono (mean of channels), 16 kHz soxr HQ, shape (samples,)."""
+    mono = clip.samples.mean(axis=0, keepdims=True, dtype=np.float32)
+    out: FloatArray = resample(mono, clip.sample_rate_hz, SAMPLE_RATE_HZ)[0]
+    return out
+
+
+def waveform_patches(
+    model: LoadedModel, waveform_16k: torch.Tensor
+) -> tuple[torch.Tensor, bool]:
+    """Log-mel patches (n, 187, 96) of a 16 kHz waveform, repeat-padded when short."""
+    padded = waveform_16k.shape[-1] < PATCH_SAMPLES
+    log_mel = model.frontend(repeat_pad(waveform_16k))
+    return to_patches(log_mel), padded
+
+
+def predict_patches(
+    model: LoadedModel, patches: torch.Tensor, *, batch_size: int = 32
+) -> npt.NDArray[np.float32]:
+    """Sigmoid probabilities of log-mel patches (n, 187, 96) → (n, n_tags)."""
+    outputs = []
+    with torch.inference_mode():
+        for start in range(0, patches.shape[0], batch_size):
+            outputs.append(torch.sigmoid(model.network(patches[start : start + batch_size])))
+    if not outputs:
+        return np.zeros((0, len(model.labels)), np.float32)
+    return torch.cat(outputs).numpy().astype(np.float32)
+
+
+def predict(clip: AudioClip, model: LoadedModel, *, batch_size: int = 32) -> TagPrediction:
+    """Per-patch and track-level tag probabilities of ``clip``.
+
+    Parameters
+    ----------
+    clip
+        Any rate and channel count; the model hears 16 kHz mono.
+    model
+        A loaded tagger.
+    batch_size
+        Patches per forward pass.
+
+    Returns
+    -------
+    TagPrediction
+    """
+    if clip.frames == 0:
+        raise ValueError("cannot predict tags of an empty clip")
+    wave = torch.from_numpy(np.ascontiguousarray(model_waveform(clip)))
+    with torch.inference_mode():
+        patches, padded = waveform_patches(model, wave)
+    probs = predict_patches(model, patches, batch_size=batch_size)
+    starts = np.arange(probs.shape[0], dtype=np.float64) * PATCH_S
+    return TagPrediction(
+        model_name=model.name, dataset=model.spec.dataset, labels=model.labels,
+        patch_probs=probs, patch_starts_s=starts, padded=padded,
+    )
