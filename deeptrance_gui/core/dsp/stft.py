@@ -145,11 +145,23 @@ def display_spectrogram(
     DisplaySpectrogram
         dB (re full scale), shape (rows, n_frames).
     """
-    spec = stft(samples, n_fft=DISPLAY_N_FFT, hop=DISPLAY_HOP)
+    return display_from_stft(
+        stft(samples, n_fft=DISPLAY_N_FFT, hop=DISPLAY_HOP), sample_rate_hz=sample_rate_hz, rows=rows
+    )
+
+
+def display_from_stft(
+    spec: ComplexArray, *, sample_rate_hz: int, rows: int = DISPLAY_ROWS, gain_db: float = 0.0
+) -> DisplaySpectrogram:
+    """Display spectrogram from an existing 2048/512 STFT (channels, 1025, n_frames).
+
+    Used by the dream to show its output without analysing it a second time; ``gain_db`` is
+    a level change applied after the STFT (loudness matching).
+    """
     power = np.mean(spec.real**2 + spec.imag**2, axis=0)  # (bins, frames)
     matrix = _log_interpolation(sample_rate_hz=sample_rate_hz, rows=rows)
     rows_power = matrix @ power
-    db = 10.0 * np.log10(np.maximum(rows_power, 10.0 ** (DISPLAY_FLOOR_DB / 10.0)))
+    db = 10.0 * np.log10(np.maximum(rows_power, 10.0 ** (DISPLAY_FLOOR_DB / 10.0))) + gain_db
     return DisplaySpectrogram(
         db=np.ascontiguousarray(db, dtype=np.float32),
         frequencies_hz=display_row_frequencies_hz(sample_rate_hz=sample_rate_hz, rows=rows),

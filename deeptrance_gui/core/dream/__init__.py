@@ -1,0 +1,1 @@
+"""Dreaming: objectives, settings, the engine (a generator of DreamSteps), sidecars."""

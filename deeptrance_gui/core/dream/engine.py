@@ -1,0 +1,655 @@
+"""The dream engine: a plain generator of immutable :class:`DreamStep` s.
+
+Algorithm (mask mode; defaults and measurements in ``reference/dream-findings.md``)
+-----------------------------------------------------------------------------------
+* The model hears the region as 16 kHz mono; its power spectrogram is computed once. A gain
+  mask θ (bands × 80 ms steps, ``strength_db · tanh θ``) is interpolated onto that grid, the
+  masked power is renormalised to the original total (the model cannot win by loudness), rolled
+  by a random number of frames (rolled back by autograd), cut into 187-frame patches and fed to
+  every dreaming model. Adam ascends the objective; the gradient is normalised by its mean
+  absolute value. Patches above the objective ceiling stop pushing (no overcooking).
+* Backward runs in chunks of ``chunk_patches`` patches through a detached copy of the masked
+  power, whose gradient is then pushed through the mask once: peak memory is that of one chunk.
+* Long regions are dreamed in windows of ``window_patches`` patches (≈30 s), starting at the
+  playhead and moving outward, so the first changed audio is where the listener is. The mask is
+  one continuous θ over the region, so windows meet without seams.
+* Rendering applies the same mask to the source's own STFT (every channel, original phase, own
+  rate), holds/caps the top band above 8 kHz (see :mod:`mask`), tapers to 0 dB at the region
+  borders, matches loudness to the original (BS.1770) and limits true peak to −1 dBTP.
+  Rendering is throttled (``render_interval_s``) and always happens at a window's last
+  iteration; optimisation never depends on it, so a seed gives the same result at any speed.
+* The judge (a model that is never a dreamer) hears each rendered span and the final region.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import torch
+
+from deeptrance_gui.core.audio.clip import AudioClip, FloatArray
+from deeptrance_gui.core.audio.load import resample
+from deeptrance_gui.core.dream import mask as mask_grid
+from deeptrance_gui.core.dream.settings import (
+    MIN_DREAM_DURATION_S,
+    DreamSettings,
+    Objective,
+)
+from deeptrance_gui.core.dsp.limiter import match_and_limit
+from deeptrance_gui.core.dsp.loudness import integrated_loudness_lufs
+from deeptrance_gui.core.dsp.stft import (
+    DISPLAY_HOP,
+    DISPLAY_N_FFT,
+    DisplaySpectrogram,
+    bin_frequencies_hz,
+    display_from_stft,
+    istft,
+    stft,
+)
+from deeptrance_gui.core.errors import DreamError, UnknownTagError
+from deeptrance_gui.core.model.frontend import HOP, N_FFT, PATCH_FRAMES, SAMPLE_RATE_HZ
+from deeptrance_gui.core.model.genres import genre_tags
+from deeptrance_gui.core.model.loading import LoadedModel
+from deeptrance_gui.core.model.predict import predict
+
+SPAN_CROSSFADE_S = 0.02
+REGION_CROSSFADE_S = 0.05
+CANCEL_POLL_S = 0.5
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """What one model hears: track-level tag probabilities, shape (n_tags,)."""
+
+    model_name: str
+    dataset: str
+    labels: tuple[str, ...]
+    probs: FloatArray
+
+    def probability(self, tag: str) -> float:
+        """Probability of ``tag`` (case-insensitive); NaN if the model lacks it."""
+        index = _find_tag(self.labels, tag)
+        return float("nan") if index is None else float(self.probs[index])
+
+    def rank(self, tag: str) -> int | None:
+        """1-based rank of ``tag``; None if the model lacks it."""
+        index = _find_tag(self.labels, tag)
+        if index is None:
+            return None
+        return int(np.sum(self.probs > self.probs[index])) + 1
+
+    def top(self, k: int = 5) -> list[tuple[str, float]]:
+        """Best ``k`` tags."""
+        order = np.argsort(-self.probs, kind="stable")[:k]
+        return [(self.labels[i], float(self.probs[i])) for i in order]
+
+
+@dataclass(frozen=True)
+class DreamStep:
+    """One iteration of a dream. Immutable; arrays are read-only.
+
+    Attributes
+    ----------
+    iteration, total_iterations
+        1-based iteration over all windows, and their total.
+    audio
+        float32, shape (channels, frames) at ``sample_rate_hz``: the dreamed audio that starts
+        at ``span_start_s`` in the track, or None if this iteration did not render. The final
+        step holds the whole region.
+    spectrogram
+        Display columns of ``audio`` (log-frequency dB); its column 0 is column
+        ``spectrogram_first_column`` of the track's display spectrogram.
+    dreamers, judge
+        Current predictions of each dreaming model (on the patches they optimise) and of the
+        judge (on the latest rendered audio; None until the first render).
+    dreamers_before, judge_before
+        The same models on the original region.
+    """
+
+    iteration: int
+    total_iterations: int
+    window_index: int
+    n_windows: int
+    objective: float
+    elapsed_s: float
+    sample_rate_hz: int
+    region_start_s: float
+    region_end_s: float
+    span_start_s: float
+    audio: FloatArray | None
+    spectrogram: DisplaySpectrogram | None
+    spectrogram_first_column: int
+    dreamers: tuple[Predictions, ...]
+    judge: Predictions | None
+    dreamers_before: tuple[Predictions, ...]
+    judge_before: Predictions | None
+    final: bool
+
+    @property
+    def span_end_s(self) -> float:
+        """End of ``audio`` in the track."""
+        frames = 0 if self.audio is None else self.audio.shape[1]
+        return self.span_start_s + frames / self.sample_rate_hz
+
+
+def _find_tag(labels: tuple[str, ...], tag: str) -> int | None:
+    lowered = [label.lower() for label in labels]
+    return lowered.index(tag.lower()) if tag.lower() in lowered else None
+
+
+def _readonly(array: npt.NDArray[np.float32]) -> FloatArray:
+    out = np.ascontiguousarray(array, dtype=np.float32)
+    if out is array:
+        out = out.copy()
+    out.flags.writeable = False
+    return out
+
+
+@dataclass(frozen=True)
+class _Window:
+    index: int
+    start16: int  # region-relative sample index at 16 kHz
+    end16: int
+    start_src: int  # region-relative frame index at the source rate
+    end_src: int
+
+
+class _Objectives:
+    """The objective, resolved against each dreaming model's labels and layers."""
+
+    def __init__(self, objective: Objective, models: Sequence[LoadedModel], ceiling: float) -> None:
+        objective.validate()
+        self.objective = objective
+        self.ceiling = ceiling
+        self.targets: list[tuple[int | None, int | None, list[int]]] = []
+        self.channels: list[int | None] = []
+        for model in models:
+            if objective.kind == "genre":
+                toward = model.tag_index(objective.toward) if objective.toward else None
+                away = model.tag_index(objective.away) if objective.away else None
+                genres = genre_tags(model.spec.dataset, model.labels)
+                others = [
+                    model.labels.index(t) for t in genres
+                    if t in model.labels and model.labels.index(t) not in (toward, away)
+                ]
+                self.targets.append((toward, away, others))
+            else:
+                layer = objective.layer or ""
+                if layer not in model.network.FEATURES:
+                    raise UnknownTagError(
+                        f"model '{model.name}' has no layer '{layer}'; its layers: "
+                        f"{', '.join(model.network.FEATURES)}"
+                    )
+                self.channels.append(self._channel(model, layer, objective.channel))
+
+    @staticmethod
+    def _channel(model: LoadedModel, layer: str, channel: int | str | None) -> int | None:
+        if channel is None:
+            if layer == "output":
+                raise DreamError("intensifying 'output' needs a channel: a tag name or index")
+            return None
+        if isinstance(channel, str) and not channel.isdigit():
+            if layer != "output":
+                raise DreamError(f"channel of layer '{layer}' must be a number, got '{channel}'")
+            return model.tag_index(channel)
+        index = int(channel)
+        with torch.no_grad():
+            probe = model.network.features(torch.zeros(1, PATCH_FRAMES, 96), wanted=(layer,))[layer]
+        if not 0 <= index < probe.shape[1]:
+            raise DreamError(f"layer '{layer}' has channels 0–{probe.shape[1] - 1}, not {index}")
+        return index
+
+    def value(self, model_index: int, model: LoadedModel, patches: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(objective summed over patches, logits (n, tags)) for one model."""
+        if self.objective.kind == "genre":
+            logits = model.network(patches)
+            toward, away, others = self.targets[model_index]
+            per_patch = torch.zeros(patches.shape[0])
+            if others:
+                per_patch = per_patch - logits[:, others].mean(dim=1)
+            if toward is not None:
+                per_patch = per_patch + logits[:, toward]
+            if away is not None:
+                per_patch = per_patch - logits[:, away]
+            # Don't overcook: patches past the ceiling stop pushing.
+            return torch.clamp(per_patch, max=self.ceiling).sum(), logits
+        layer = self.objective.layer or ""
+        features = model.network.features(patches, wanted=(layer, "output"))
+        activation = features[layer]
+        channel = self.channels[model_index]
+        if channel is not None:
+            activation = activation[:, channel]
+        if layer == "output":
+            energy = activation
+        else:
+            energy = activation.square().flatten(1).mean(dim=1)
+        return energy.sum(), features["output"]
+
+
+def _check_models(models: Sequence[LoadedModel], judge: LoadedModel | None) -> None:
+    if not models:
+        raise DreamError("choose at least one dreaming model")
+    names = [m.name for m in models]
+    if len(set(names)) != len(names):
+        raise DreamError("a model is listed twice among the dreamers")
+    if judge is not None and judge.name in names:
+        raise DreamError(
+            f"'{judge.name}' cannot judge its own dream; choose a judge that is not dreaming "
+            "(default: the MTT model for MSD dreamers and vice versa)"
+        )
+
+
+def _predictions(model: LoadedModel, probs: npt.NDArray[np.float32]) -> Predictions:
+    return Predictions(model.name, model.spec.dataset, model.labels, _readonly(probs))
+
+
+def _predict_audio(model: LoadedModel, samples: FloatArray, rate_hz: int) -> Predictions:
+    prediction = predict(AudioClip(samples, rate_hz), model)
+    return _predictions(model, prediction.track_probs)
+
+
+def resolve_region(clip: AudioClip, region: tuple[float, float] | None) -> tuple[int, int]:
+    """Region in source frames, validated (at least 1 s, inside the clip)."""
+    if region is None:
+        start_s, end_s = 0.0, clip.duration_s
+    else:
+        start_s, end_s = sorted(region)
+    start_s = max(0.0, start_s)
+    end_s = min(clip.duration_s, end_s)
+    if end_s - start_s < MIN_DREAM_DURATION_S:
+        what = "the track" if region is None else "the selected region"
+        raise DreamError(
+            f"{what} is {max(0.0, end_s - start_s):.2f} s long; dreaming needs at least "
+            f"{MIN_DREAM_DURATION_S:g} s"
+        )
+    rate = clip.sample_rate_hz
+    return round(start_s * rate), round(end_s * rate)
+
+
+def dream(
+    clip: AudioClip,
+    models: Sequence[LoadedModel],
+    *,
+    objective: Objective,
+    settings: DreamSettings | None = None,
+    judge: LoadedModel | None = None,
+    region: tuple[float, float] | None = None,
+    start_s: float | None = None,
+    seed: int | None = None,
+    cancel: threading.Event | None = None,
+) -> Iterator[DreamStep]:
+    """Dream ``clip`` with ``models``, yielding one immutable step per iteration.
+
+    Parameters
+    ----------
+    clip
+        The track, any rate and channel count (kept in the output).
+    models
+        Dreaming models (several = ensemble: their objectives are summed).
+    objective
+        What to push toward (genre) or intensify (layer/channel).
+    settings
+        How; defaults from the measured findings.
+    judge
+        Independent model that hears every render; must not be a dreamer. None: no judge.
+    region
+        (start_s, end_s) to dream; None = the whole clip.
+    start_s
+        Playhead: dreaming starts in the window holding it and moves outward.
+    seed
+        Same seed, same output (None = 0).
+    cancel
+        Set it to stop; the generator returns within 0.5 s without a final step.
+
+    Yields
+    ------
+    DreamStep
+        One per iteration; the last has ``final=True`` and the whole region's audio.
+
+    Raises
+    ------
+    DreamError
+        Bad settings, too short or silent audio, judge among the dreamers.
+    """
+    settings = settings or DreamSettings()
+    settings.validate()
+    _check_models(models, judge)
+    objectives = _Objectives(objective, models, settings.objective_ceiling)
+    r0, r1 = resolve_region(clip, region)
+    rate = clip.sample_rate_hz
+    original_region = clip.samples[:, r0:r1]
+    if float(np.max(np.abs(original_region))) < 1e-5:
+        raise DreamError("the region is silent; there is nothing for the network to hear")
+    cancel = cancel or threading.Event()
+    generator = torch.Generator().manual_seed(0 if seed is None else int(seed))
+    return _run(clip, models, judge, objectives, settings, r0, r1, start_s, generator, cancel)
+
+
+def _run(
+    clip: AudioClip,
+    models: Sequence[LoadedModel],
+    judge: LoadedModel | None,
+    objectives: _Objectives,
+    settings: DreamSettings,
+    r0: int,
+    r1: int,
+    start_s: float | None,
+    generator: torch.Generator,
+    cancel: threading.Event,
+) -> Iterator[DreamStep]:
+    started = time.monotonic()
+    rate = clip.sample_rate_hz
+    region_start_s, region_end_s = r0 / rate, r1 / rate
+    duration_s = (r1 - r0) / rate
+    original_region = np.ascontiguousarray(clip.samples[:, r0:r1])
+    mono = original_region.mean(axis=0, keepdims=True, dtype=np.float32)
+    wave16 = torch.from_numpy(np.ascontiguousarray(resample(mono, rate, SAMPLE_RATE_HZ)[0]))
+    frontend = models[0].frontend
+
+    dreamers_before = tuple(_predict_audio(m, original_region, rate) for m in models)
+    judge_before = None if judge is None else _predict_audio(judge, original_region, rate)
+
+    windows = _plan_windows(wave16.shape[0], r1 - r0, rate, settings, start_s, region_start_s)
+    total = len(windows) * settings.iterations
+    n_steps = math.ceil(duration_s / settings.mask_step_s) + 2
+    theta = torch.zeros(settings.n_bands, n_steps)
+    delta16 = torch.zeros(wave16.shape[0])  # waveform mode
+    buffer = original_region.copy()
+    freq16 = mask_grid.frequency_weights(
+        bin_frequencies_hz(n_fft=N_FFT, sample_rate_hz=SAMPLE_RATE_HZ),
+        n_bands=settings.n_bands, low_hz=settings.band_low_hz, high_hz=settings.band_high_hz,
+    )
+    renderer = _Renderer(clip, r0, r1, settings)
+    judge_now: Predictions | None = None
+    iteration = 0
+    for window in windows:
+        if cancel.is_set():
+            return
+        frames_w = 1 + (window.end16 - window.start16) // HOP
+        times16 = (window.start16 + np.arange(frames_w) * HOP) / SAMPLE_RATE_HZ
+        s0 = max(0, int(times16[0] // settings.mask_step_s))
+        s1 = min(n_steps, int(math.ceil(times16[-1] / settings.mask_step_s)) + 2)
+        time16 = torch.from_numpy(
+            mask_grid.time_weights(times16, step_s=settings.mask_step_s, first_step=s0, n_steps=s1 - s0)
+            * mask_grid.edge_taper(times16, duration_s=duration_s)[None, :]
+        )
+        with torch.no_grad():
+            power = frontend.power(wave16[window.start16 : window.end16])
+        total_power = power.sum()
+        if settings.mode == "mask":
+            param = theta[:, s0:s1].clone().requires_grad_(True)
+        else:
+            param = delta16[window.start16 : window.end16].clone().requires_grad_(True)
+        optimizer = torch.optim.Adam([param], lr=settings.learning_rate)
+        epsilon = float(wave16[window.start16 : window.end16].square().mean().sqrt()) * 10 ** (-20 / 20)
+        last_render = -math.inf
+        for local in range(settings.iterations):
+            if cancel.is_set():
+                return
+            iteration += 1
+            optimizer.zero_grad(set_to_none=True)
+            if settings.mode == "mask":
+                gain_db = settings.strength_db * torch.tanh(param)
+                grid_db = torch.from_numpy(freq16) @ gain_db @ time16  # (257, frames)
+                masked = power * torch.pow(10.0, grid_db.T / 10.0)
+                masked = masked * (total_power / masked.sum().clamp_min(1e-20))
+            else:
+                wave = wave16[window.start16 : window.end16] + epsilon * torch.tanh(param)
+                masked = frontend.power(wave)
+            shift = int(torch.randint(0, masked.shape[0], (1,), generator=generator)) if settings.random_roll else 0
+            value, logits = _accumulate(masked, shift, models, objectives, settings, cancel)
+            if value is None:
+                return
+            assert param.grad is not None
+            grad = param.grad
+            # Ascend: Adam minimises, so hand it the negated, mean-|g|-normalised gradient.
+            param.grad = -grad / grad.abs().mean().clamp_min(1e-12)
+            optimizer.step()
+            dreamers_now = tuple(
+                _predictions(m, torch.sigmoid(lg).mean(dim=0).numpy()) for m, lg in zip(models, logits, strict=True)
+            )
+            last_of_window = local == settings.iterations - 1
+            audio = spectrogram = None
+            first_column = 0
+            span_start = region_start_s
+            now = time.monotonic()
+            if last_of_window or now - last_render >= settings.render_interval_s:
+                last_render = now
+                with torch.no_grad():
+                    if settings.mode == "mask":
+                        gains = (settings.strength_db * torch.tanh(param)).numpy()
+                        span, spectrogram, first_column = renderer.mask_span(window, gains, s0, buffer)
+                    else:
+                        span, spectrogram, first_column = renderer.added_span(
+                            window, (epsilon * torch.tanh(param)).numpy(), buffer
+                        )
+                audio = _readonly(span)
+                span_start = (r0 + window.start_src) / clip.sample_rate_hz
+                if judge is not None:
+                    judge_now = _predict_audio(judge, audio, rate)
+            if last_of_window:
+                with torch.no_grad():
+                    if settings.mode == "mask":
+                        theta[:, s0:s1] = param.detach()
+                    else:
+                        delta16[window.start16 : window.end16] = param.detach()
+            if iteration < total:
+                yield DreamStep(
+                    iteration=iteration, total_iterations=total, window_index=window.index,
+                    n_windows=len(windows), objective=value, elapsed_s=time.monotonic() - started,
+                    sample_rate_hz=rate, region_start_s=region_start_s, region_end_s=region_end_s,
+                    span_start_s=span_start, audio=audio, spectrogram=spectrogram,
+                    spectrogram_first_column=first_column, dreamers=dreamers_now, judge=judge_now,
+                    dreamers_before=dreamers_before, judge_before=judge_before, final=False,
+                )
+            else:
+                if cancel.is_set():
+                    return
+                final = renderer.finish(buffer)
+                final_audio = _readonly(final)
+                yield DreamStep(
+                    iteration=iteration, total_iterations=total, window_index=window.index,
+                    n_windows=len(windows), objective=value, elapsed_s=time.monotonic() - started,
+                    sample_rate_hz=rate, region_start_s=region_start_s, region_end_s=region_end_s,
+                    span_start_s=region_start_s, audio=final_audio,
+                    spectrogram=renderer.final_spectrogram(final),
+                    spectrogram_first_column=renderer.first_column(0),
+                    dreamers=tuple(_predict_audio(m, final_audio, rate) for m in models),
+                    judge=None if judge is None else _predict_audio(judge, final_audio, rate),
+                    dreamers_before=dreamers_before, judge_before=judge_before, final=True,
+                )
+
+
+def _plan_windows(
+    n16: int, n_src: int, rate: int, settings: DreamSettings, start_s: float | None, region_start_s: float
+) -> list[_Window]:
+    """Windows of ``window_patches`` patches, ordered from the playhead outward."""
+    window16 = settings.window_patches * PATCH_FRAMES * HOP
+    bounds = list(range(0, n16, window16)) + [n16]
+    # A tail shorter than 1 s joins the window before it.
+    if len(bounds) > 2 and bounds[-1] - bounds[-2] < SAMPLE_RATE_HZ:
+        bounds.pop(-2)
+    windows = [
+        _Window(
+            index=i, start16=a, end16=b,
+            start_src=round(a * rate / SAMPLE_RATE_HZ), end_src=min(n_src, round(b * rate / SAMPLE_RATE_HZ)),
+        )
+        for i, (a, b) in enumerate(itertools.pairwise(bounds))
+    ]
+    playhead16 = 0 if start_s is None else int((start_s - region_start_s) * SAMPLE_RATE_HZ)
+    first = next((w.index for w in windows if w.start16 <= playhead16 < w.end16), 0)
+    # Outward from the playhead: its window, then the next after it, then the one before, …
+    return sorted(windows, key=lambda w: (abs(w.index - first), w.index < first))
+
+
+def _accumulate(
+    masked: torch.Tensor,
+    shift: int,
+    models: Sequence[LoadedModel],
+    objectives: _Objectives,
+    settings: DreamSettings,
+    cancel: threading.Event,
+) -> tuple[float | None, list[torch.Tensor]]:
+    """Chunked forward/backward of all patches; gradients land in the mask parameters."""
+    leaf = masked.detach().requires_grad_(True)
+    frontend = models[0].frontend
+    rolled = torch.roll(leaf, shifts=shift, dims=0) if shift else leaf
+    frames = rolled.shape[0]
+    if frames < PATCH_FRAMES:
+        rolled = rolled.repeat(math.ceil(PATCH_FRAMES / frames), 1)[:PATCH_FRAMES]
+    n_patches = max(1, rolled.shape[0] // PATCH_FRAMES)
+    patches_power = rolled[: n_patches * PATCH_FRAMES].reshape(n_patches, PATCH_FRAMES, -1)
+    total = 0.0
+    logits_all: list[list[torch.Tensor]] = [[] for _ in models]
+    for start in range(0, n_patches, settings.chunk_patches):
+        if cancel.is_set():
+            return None, []
+        chunk = frontend.log_mel(patches_power[start : start + settings.chunk_patches])
+        value = torch.zeros(())
+        for index, model in enumerate(models):
+            model_value, logits = objectives.value(index, model, chunk)
+            value = value + model_value
+            logits_all[index].append(logits.detach())
+        (value / n_patches).backward(retain_graph=start + settings.chunk_patches < n_patches)
+        total += float(value.detach()) / n_patches
+    assert leaf.grad is not None
+    masked.backward(leaf.grad)
+    return total, [torch.cat(parts) for parts in logits_all]
+
+
+class _Renderer:
+    """Applies the mask (or the added signal) to the source at its own rate and channels."""
+
+    def __init__(self, clip: AudioClip, r0: int, r1: int, settings: DreamSettings) -> None:
+        self.clip = clip
+        self.r0, self.r1 = r0, r1
+        self.rate = clip.sample_rate_hz
+        self.settings = settings
+        self.region_duration_s = (r1 - r0) / self.rate
+        freqs = bin_frequencies_hz(n_fft=DISPLAY_N_FFT, sample_rate_hz=self.rate)
+        self.freq_full = mask_grid.frequency_weights(
+            freqs, n_bands=settings.n_bands, low_hz=settings.band_low_hz, high_hz=settings.band_high_hz
+        )
+        self.high_scale, self.high_cap = mask_grid.high_band_policy(freqs)
+        self._cache: dict[int, tuple[int, int, npt.NDArray[np.complex64], float | None]] = {}
+        self.reference_lufs = integrated_loudness_lufs(clip.samples[:, r0:r1], sample_rate_hz=self.rate)
+
+    def first_column(self, region_relative_frame: int) -> int:
+        """Display column (track grid) of the STFT frame that starts at this region frame."""
+        return (self.r0 + region_relative_frame) // DISPLAY_HOP
+
+    def _analysis(self, window: _Window) -> tuple[int, int, npt.NDArray[np.complex64], float | None]:
+        if window.index not in self._cache:
+            self._cache.clear()  # one window at a time: memory stays bounded
+            a = self.r0 + window.start_src
+            b = self.r0 + window.end_src
+            start = max(0, (a - DISPLAY_N_FFT) // DISPLAY_HOP * DISPLAY_HOP)
+            end = min(self.clip.frames, b + DISPLAY_N_FFT)
+            spec = stft(self.clip.samples[:, start:end], n_fft=DISPLAY_N_FFT, hop=DISPLAY_HOP)
+            lufs = integrated_loudness_lufs(self.clip.samples[:, a:b], sample_rate_hz=self.rate)
+            self._cache[window.index] = (start, end, spec, lufs)
+        return self._cache[window.index]
+
+    def mask_span(
+        self, window: _Window, gains_db: npt.NDArray[np.float32], first_step: int, buffer: FloatArray
+    ) -> tuple[FloatArray, DisplaySpectrogram, int]:
+        start, end, spec, lufs = self._analysis(window)
+        n_frames = spec.shape[-1]
+        times = (start + np.arange(n_frames) * DISPLAY_HOP - self.r0) / self.rate
+        weights_t = mask_grid.time_weights(
+            times, step_s=self.settings.mask_step_s, first_step=first_step, n_steps=gains_db.shape[1]
+        )
+        grid = self.freq_full @ gains_db.astype(np.float32) @ weights_t  # (bins, frames)
+        grid = np.clip(grid, -self.high_cap[:, None], self.high_cap[:, None]) * self.high_scale[:, None]
+        grid *= mask_grid.edge_taper(times, duration_s=self.region_duration_s)[None, :]
+        masked = spec * np.power(10.0, grid / 20.0, dtype=np.float32)[None]
+        audio = istft(masked, frames=end - start, n_fft=DISPLAY_N_FFT, hop=DISPLAY_HOP)
+        a = self.r0 + window.start_src - start
+        span = audio[:, a : a + window.end_src - window.start_src]
+        gain_db = self._level(span, lufs)
+        span = span * np.float32(10 ** (gain_db / 20))
+        span = self._splice(span, window, buffer)
+        display = display_from_stft(masked, sample_rate_hz=self.rate, gain_db=gain_db)
+        return span, *_crop_columns(display, start, self.r0 + window.start_src, self.r0 + window.end_src)
+
+    def added_span(
+        self, window: _Window, added16: npt.NDArray[np.float32], buffer: FloatArray
+    ) -> tuple[FloatArray, DisplaySpectrogram, int]:
+        n = window.end_src - window.start_src
+        added = resample(added16[None, :].astype(np.float32), SAMPLE_RATE_HZ, self.rate)[0, :n]
+        a = self.r0 + window.start_src
+        span = self.clip.samples[:, a : a + n] + added[None, : n]
+        span = self._splice(match_and_limit(span, reference_lufs=None, sample_rate_hz=self.rate,
+                                            ceiling_dbtp=self.settings.ceiling_dbtp), window, buffer)
+        start = a // DISPLAY_HOP * DISPLAY_HOP
+        display = display_from_stft(
+            stft(span[:, start - a :] if start >= a else np.pad(span, ((0, 0), (a - start, 0))),
+                 n_fft=DISPLAY_N_FFT, hop=DISPLAY_HOP),
+            sample_rate_hz=self.rate,
+        )
+        return span, display, start // DISPLAY_HOP
+
+    def _level(self, span: FloatArray, reference_lufs: float | None) -> float:
+        if reference_lufs is None:
+            return 0.0
+        current = integrated_loudness_lufs(span, sample_rate_hz=self.rate)
+        return 0.0 if current is None else reference_lufs - current
+
+    def _splice(self, span: FloatArray, window: _Window, buffer: FloatArray) -> FloatArray:
+        """Crossfade the span's inner edges into what the buffer holds, write it, return it."""
+        span = np.array(span, dtype=np.float32)
+        n = min(span.shape[1] // 4, int(SPAN_CROSSFADE_S * self.rate))
+        a, b = window.start_src, window.end_src
+        if n > 0:
+            ramp = np.linspace(0.0, 1.0, n, dtype=np.float32)
+            if a > 0:
+                span[:, :n] = buffer[:, a : a + n] * (1 - ramp) + span[:, :n] * ramp
+            if b < buffer.shape[1]:
+                span[:, -n:] = span[:, -n:] * (1 - ramp) + buffer[:, b - n : b] * ramp
+        # Intermediate spans are heard while dreaming: keep them under the ceiling too.
+        span = match_and_limit(span, reference_lufs=None, sample_rate_hz=self.rate,
+                               ceiling_dbtp=self.settings.ceiling_dbtp)
+        buffer[:, a:b] = span
+        return span
+
+    def finish(self, buffer: FloatArray) -> FloatArray:
+        """Whole region: loudness matched to the original, −1 dBTP, crossfaded into untouched
+        audio at the region borders."""
+        out = match_and_limit(
+            buffer, reference_lufs=self.reference_lufs, sample_rate_hz=self.rate,
+            ceiling_dbtp=self.settings.ceiling_dbtp,
+        )
+        original = self.clip.samples[:, self.r0 : self.r1]
+        n = min(out.shape[1] // 4, int(REGION_CROSSFADE_S * self.rate))
+        ramp = np.linspace(0.0, 1.0, n, dtype=np.float32)
+        if self.r0 > 0 and n:
+            out[:, :n] = original[:, :n] * (1 - ramp) + out[:, :n] * ramp
+        if self.r1 < self.clip.frames and n:
+            out[:, -n:] = out[:, -n:] * (1 - ramp) + original[:, -n:] * ramp
+        return out
+
+    def final_spectrogram(self, final: FloatArray) -> DisplaySpectrogram:
+        start = self.r0 // DISPLAY_HOP * DISPLAY_HOP
+        lead = self.clip.samples[:, start : self.r0]
+        return display_from_stft(
+            stft(np.concatenate([lead, final], axis=1), n_fft=DISPLAY_N_FFT, hop=DISPLAY_HOP),
+            sample_rate_hz=self.rate,
+        )
+
+
+def _crop_columns(
+    display: DisplaySpectrogram, analysis_start: int, a: int, b: int
+) -> tuple[DisplaySpectrogram, int]:
+    """Keep the columns centred in track frames [a, b); return them and the first's index."""
+    first = -(-a // DISPLAY_HOP)
+    last = -(-b // DISPLAY_HOP)
+    offset = analysis_start // DISPLAY_HOP
+    cropped = display.db[:, first - offset : last - offset]
+    return DisplaySpectrogram(np.ascontiguousarray(cropped), display.frequencies_hz, display.hop_s), first

@@ -1,0 +1,167 @@
+"""A finished dream as a take: the spliced track, its parameters, and its JSON sidecar.
+
+The sidecar records everything needed to reproduce the take bit for bit: input file and its
+SHA-256, model names and weight checksums, objective, settings, region, seed, and the
+before/after scores of dreamers and judge (so nobody has to trust the dreamer's own score).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from deeptrance_gui import __version__
+from deeptrance_gui.core.audio.clip import AudioClip
+from deeptrance_gui.core.dream.engine import DreamStep, Predictions
+from deeptrance_gui.core.dream.settings import DreamSettings, Objective
+from deeptrance_gui.core.errors import AudioWriteError, DreamError
+from deeptrance_gui.core.model.registry import get_spec, sha256_file
+
+SIDECAR_FORMAT = "deeptrance-take/1"
+
+
+@dataclass(frozen=True)
+class DreamRequest:
+    """Everything that determines a dream's output."""
+
+    dreamers: tuple[str, ...]
+    judge: str | None
+    objective: Objective
+    settings: DreamSettings = field(default_factory=DreamSettings)
+    region: tuple[float, float] | None = None
+    start_s: float | None = None
+    seed: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready request."""
+        return {
+            "dreamers": list(self.dreamers),
+            "judge": self.judge,
+            "objective": {
+                "kind": self.objective.kind, "toward": self.objective.toward,
+                "away": self.objective.away, "layer": self.objective.layer,
+                "channel": self.objective.channel,
+            },
+            "settings": self.settings.to_dict(),
+            "region": None if self.region is None else list(self.region),
+            "start_s": self.start_s,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DreamRequest:
+        """Inverse of :meth:`to_dict`; :class:`DreamError` on a malformed record."""
+        try:
+            settings = dict(data["settings"])
+            settings.pop("extra", None)
+            region = data.get("region")
+            return cls(
+                dreamers=tuple(data["dreamers"]),
+                judge=data.get("judge"),
+                objective=Objective(**data["objective"]),
+                settings=DreamSettings(**settings),
+                region=None if region is None else (float(region[0]), float(region[1])),
+                start_s=data.get("start_s"),
+                seed=int(data["seed"]),
+            )
+        except (KeyError, TypeError, ValueError) as err:
+            raise DreamError(f"the sidecar's dream parameters are incomplete or invalid ({err})") from None
+
+
+def splice(clip: AudioClip, step: DreamStep) -> AudioClip:
+    """The whole track with the dreamed audio of ``step`` in place (channels, frames)."""
+    if step.audio is None:
+        raise ValueError("this step has no audio")
+    out = np.array(clip.samples, dtype=np.float32)
+    start = round(step.span_start_s * clip.sample_rate_hz)
+    n = min(step.audio.shape[1], out.shape[1] - start)
+    out[:, start : start + n] = step.audio[:, :n]
+    return clip.with_samples(out)
+
+
+def _scores(preds: Predictions | None, tags: list[str]) -> dict[str, Any] | None:
+    if preds is None:
+        return None
+    return {
+        "model": preds.model_name,
+        "top": [[t, round(p, 6)] for t, p in preds.top(5)],
+        "targets": {t: {"probability": round(preds.probability(t), 6), "rank": preds.rank(t)}
+                    for t in tags if preds.rank(t) is not None},
+    }
+
+
+def sidecar_record(
+    request: DreamRequest, final: DreamStep, *, input_path: Path | None, output_path: Path | None
+) -> dict[str, Any]:
+    """The JSON record of a finished take."""
+    tags = [t for t in (request.objective.toward, request.objective.away) if t]
+    models = {}
+    for name in (*request.dreamers, *( [request.judge] if request.judge else [])):
+        try:
+            spec = get_spec(name)
+            models[name] = {"sha256": sha256_file(spec.weights_path) if spec.weights_path.is_file() else None,
+                            "architecture": spec.architecture, "dataset": spec.dataset}
+        except Exception:  # a test model or one removed since: record the name only
+            models[name] = {"sha256": None}
+    return {
+        "format": SIDECAR_FORMAT,
+        "deeptrance_version": __version__,
+        "input": None if input_path is None else {
+            "path": str(input_path), "sha256": sha256_file(input_path) if input_path.is_file() else None,
+        },
+        "output": None if output_path is None else str(output_path),
+        "request": request.to_dict(),
+        "models": models,
+        "region_s": [final.region_start_s, final.region_end_s],
+        "iterations_run": final.iteration,
+        "elapsed_s": round(final.elapsed_s, 3),
+        "seconds_per_iteration": round(final.elapsed_s / max(1, final.iteration), 4),
+        "before": {
+            "dreamers": [_scores(p, tags) for p in final.dreamers_before],
+            "judge": _scores(final.judge_before, tags),
+        },
+        "after": {
+            "dreamers": [_scores(p, tags) for p in final.dreamers],
+            "judge": _scores(final.judge, tags),
+        },
+    }
+
+
+def write_json_atomic(record: dict[str, Any], path: Path, *, overwrite: bool = False) -> Path:
+    """Write ``record`` as JSON: temp file in the same folder, fsync, rename."""
+    if path.exists() and not overwrite:
+        raise AudioWriteError(f"{path}: already exists; choose another name or allow overwriting")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump(record, fh, indent=2)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_sidecar(path: Path) -> dict[str, Any]:
+    """Load a sidecar; :class:`DreamError` if it is not one."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise DreamError(f"{path}: not a readable take sidecar ({err})") from None
+    if not isinstance(data, dict) or data.get("format") != SIDECAR_FORMAT:
+        raise DreamError(f"{path}: not a Deep Trance take sidecar (format {SIDECAR_FORMAT})")
+    return data
+
+
+def sidecar_path(audio_path: Path) -> Path:
+    """Where the sidecar of an exported take goes: ``take.wav`` → ``take.wav.json``."""
+    return audio_path.with_name(audio_path.name + ".json")
