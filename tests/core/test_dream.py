@@ -83,10 +83,12 @@ def test_loud_material_stays_under_ceiling_and_loudness_matches(models: tuple) -
     clip = AudioClip(clip.samples * np.float32(10 ** ((-0.3 - peak_db) / 20)), clip.sample_rate_hz)
     settings = DreamSettings(iterations=4, strength_db=12.0, render_interval_s=0.0)
     steps = list(dream(clip, [dreamer], objective=Objective(toward="metal"), settings=settings, seed=1))
-    for step in steps:
+    for step in steps[:-1]:  # heard while dreaming: fast preview limiter (sample peak −1.5 dBFS)
         if step.audio is not None:
-            assert true_peak_dbtp(step.audio, sample_rate_hz=clip.sample_rate_hz) <= -1.0 + 1e-3
+            assert true_peak_dbtp(step.audio, sample_rate_hz=clip.sample_rate_hz) <= -0.5
     final = steps[-1].audio
+    assert final is not None
+    assert true_peak_dbtp(final, sample_rate_hz=clip.sample_rate_hz) <= -1.0 + 1e-3
     assert final is not None
     before = integrated_loudness_lufs(clip.samples, sample_rate_hz=clip.sample_rate_hz)
     after = integrated_loudness_lufs(final, sample_rate_hz=clip.sample_rate_hz)

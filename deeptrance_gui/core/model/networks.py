@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from deeptrance_gui.core.model.frontend import N_MELS, PATCH_FRAMES
+from deeptrance_gui.core.model.sparse_pool import conv_relu_bn_max
 
 BN_EPS = 1e-3  # tf.layers.batch_normalization default; many running variances are ≈1e-36
 
@@ -41,6 +42,10 @@ class _ConvBlock2d(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # x: (B, 1, T, F) → (B, C, T)
         x = F.pad(x, (0, 0, self.pad_time[0], self.pad_time[1]))
+        if not self.training and not self.conv.weight.requires_grad:
+            # Inference and dreaming (frozen weights): fused max/min pooling and, when the
+            # input needs a gradient, the sparse backward. Same values as the plain path.
+            return conv_relu_bn_max(x, self.conv, self.bn)
         out: torch.Tensor = self.bn(F.relu(self.conv(x))).amax(dim=3)
         return out
 

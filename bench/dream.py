@@ -1,0 +1,71 @@
+"""Seconds per dream iteration over 30 s of 44.1 kHz stereo, as a ratio to the forward pass.
+
+Both are measured in this run (machines here are noisy). Target: ≤ 0.4 s per iteration.
+Also prints what each part of an iteration costs (optimisation, render, judge).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+from _common import report, timed
+
+from deeptrance_gui.core import paths
+from deeptrance_gui.core.audio import AudioClip, load_audio
+from deeptrance_gui.core.dream.engine import dream
+from deeptrance_gui.core.dream.settings import DreamSettings, Objective
+from deeptrance_gui.core.model.loading import load_model
+from deeptrance_gui.core.model.predict import model_waveform, waveform_patches
+
+
+def main() -> None:
+    torch.set_num_threads(2)
+    # The demo clip (real arrangement: drums, bass, pads, arpeggio), looped to 30 s.
+    demo = load_audio(paths.demo_clip_path())
+    clip = AudioClip(np.tile(demo.samples, (1, 2))[:, : 30 * 44_100], 44_100)
+    dreamer, judge = load_model("msd-musicnn"), load_model("mtt-musicnn")
+    wave = torch.from_numpy(model_waveform(clip))
+
+    def forward() -> None:
+        with torch.inference_mode():
+            patches, _ = waveform_patches(dreamer, wave)
+            dreamer.network(patches)
+
+    forward()
+    forward_s = timed(forward, repeat=5)
+
+    def run(settings: DreamSettings, with_judge: bool = True) -> tuple[float, float, float]:
+        """(s per non-final iteration, s for the final step, s to the first audible step)."""
+        started = time.perf_counter()
+        steps = dream(clip, [dreamer], judge=judge if with_judge else None,
+                      objective=Objective(toward="rock"), settings=settings, seed=0)
+        first_audio = None
+        times = []
+        last = time.perf_counter()
+        for step in steps:
+            now = time.perf_counter()
+            times.append(now - last)
+            last = now
+            if first_audio is None and step.audio is not None:
+                first_audio = now - started
+        # times[0] includes the 'before' predictions of dreamer and judge.
+        return sum(times[1:-1]) / len(times[1:-1]), times[-1], first_audio or float("nan")
+
+    iterations = 10
+    optimise_only, _, _ = run(DreamSettings(iterations=iterations, render_interval_s=1e9), with_judge=False)
+    default, final_s, first_s = run(DreamSettings(iterations=iterations))
+    every, _, _ = run(DreamSettings(iterations=iterations, render_interval_s=0.0, judge_interval_s=0.0))
+    print(f"30 s of 44.1 kHz stereo (demo clip looped), msd-musicnn dreaming, mtt-musicnn judging, "
+          f"{torch.get_num_threads()} threads")
+    report("forward pass (baseline)", forward_s, forward_s)
+    report("iteration, optimisation only", optimise_only, forward_s, target_s=0.4)
+    report("iteration, default (render ≤ every 1 s)", default, forward_s, target_s=0.4)
+    report("iteration, render + judge every iteration", every, forward_s)
+    report("final step (render, loudness, limiter, judge)", final_s, forward_s)
+    report("first audible change after Dream", first_s, forward_s, target_s=2.0)
+
+
+if __name__ == "__main__":
+    main()
