@@ -40,4 +40,6 @@ def synth_music(duration_s: float, *, rate: int = 44_100, channels: int = 2, see
 def report(name: str, value_s: float, baseline_s: float, *, target_s: float | None = None) -> None:
     """One benchmark line: value, baseline, ratio, target."""
     target = "" if target_s is None else f"  target ≤ {target_s:g} s: {'OK' if value_s <= target_s else 'MISSED'}"
-    print(f"{name:44s} {value_s:8.3f} s   baseline {baseline_s:8.3f} s   ratio {value_s / baseline_s:6.2f}{target}")
+    print(
+        f"{name:44s} {value_s:8.3f} s   baseline {baseline_s:8.3f} s   ratio {value_s / baseline_s:6.2f}{target}"
+    )

@@ -39,8 +39,14 @@ def main() -> None:
     def run(settings: DreamSettings, with_judge: bool = True) -> tuple[float, float, float]:
         """(s per non-final iteration, s for the final step, s to the first audible step)."""
         started = time.perf_counter()
-        steps = dream(clip, [dreamer], judge=judge if with_judge else None,
-                      objective=Objective(toward="rock"), settings=settings, seed=0)
+        steps = dream(
+            clip,
+            [dreamer],
+            judge=judge if with_judge else None,
+            objective=Objective(toward="rock"),
+            settings=settings,
+            seed=0,
+        )
         first_audio = None
         times = []
         last = time.perf_counter()
@@ -57,8 +63,10 @@ def main() -> None:
     optimise_only, _, _ = run(DreamSettings(iterations=iterations, render_interval_s=1e9), with_judge=False)
     default, final_s, first_s = run(DreamSettings(iterations=iterations))
     every, _, _ = run(DreamSettings(iterations=iterations, render_interval_s=0.0, judge_interval_s=0.0))
-    print(f"30 s of 44.1 kHz stereo (demo clip looped), msd-musicnn dreaming, mtt-musicnn judging, "
-          f"{torch.get_num_threads()} threads")
+    print(
+        f"30 s of 44.1 kHz stereo (demo clip looped), msd-musicnn dreaming, mtt-musicnn judging, "
+        f"{torch.get_num_threads()} threads"
+    )
     report("forward pass (baseline)", forward_s, forward_s)
     report("iteration, optimisation only", optimise_only, forward_s, target_s=0.4)
     report("iteration, default (render ≤ every 1 s)", default, forward_s, target_s=0.4)

@@ -44,8 +44,9 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     # Decoding runs on worker threads (libsndfile/soxr release the GIL) while torch predicts.
     with ThreadPoolExecutor(max_workers=2) as pool:
         results: Iterator[tuple[Path, object]] = pool.map(decode, files)
-        progress = tqdm(results, total=len(files), unit="file", disable=len(files) < 2 or args.json,
-                        file=sys.stderr)
+        progress = tqdm(
+            results, total=len(files), unit="file", disable=len(files) < 2 or args.json, file=sys.stderr
+        )
         for path, loaded in progress:
             if isinstance(loaded, DeepTranceError):
                 failed.append((path, str(loaded)))
@@ -65,14 +66,18 @@ def _print_prediction(path: Path, prediction: object, args: argparse.Namespace) 
     top = prediction.top(args.top)
     if args.json:
         record: dict[str, object] = {
-            "file": str(path), "model": prediction.model_name, "padded": prediction.padded,
+            "file": str(path),
+            "model": prediction.model_name,
+            "padded": prediction.padded,
             "top": [{"tag": t, "probability": round(p, 5)} for t, p in top],
             "fma": {g: None if v is None else round(v, 5) for g, v in prediction.fma().items()},
         }
         if args.over_time:
             record["over_time"] = [
-                {"start_s": round(float(s), 3),
-                 "top": [prediction.labels[i] for i in row.argsort()[::-1][: args.top]]}
+                {
+                    "start_s": round(float(s), 3),
+                    "top": [prediction.labels[i] for i in row.argsort()[::-1][: args.top]],
+                }
                 for s, row in zip(prediction.patch_starts_s, prediction.patch_probs, strict=True)
             ]
         print(json.dumps(record))
@@ -81,9 +86,7 @@ def _print_prediction(path: Path, prediction: object, args: argparse.Namespace) 
     print(f"{path}  [{prediction.model_name}]{note}")
     for tag, prob in top:
         print(f"  {prob:6.3f}  {'█' * round(prob * 30):30s}  {tag}")
-    fma = ", ".join(
-        f"{g} {'no signal' if v is None else f'{v:.2f}'}" for g, v in prediction.fma().items()
-    )
+    fma = ", ".join(f"{g} {'no signal' if v is None else f'{v:.2f}'}" for g, v in prediction.fma().items())
     print(f"  FMA-8: {fma}")
     if args.over_time:
         for start, row in zip(prediction.patch_starts_s, prediction.patch_probs, strict=True):

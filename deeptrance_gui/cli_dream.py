@@ -44,8 +44,13 @@ def _request_from_args(args: argparse.Namespace) -> Any:
     if args.start is not None or args.end is not None:
         region = (args.start or 0.0, args.end if args.end is not None else 1e9)
     return DreamRequest(
-        dreamers=dreamers, judge=None if judge == "none" else judge, objective=objective,
-        settings=settings, region=region, start_s=args.start, seed=args.seed,
+        dreamers=dreamers,
+        judge=None if judge == "none" else judge,
+        objective=objective,
+        settings=settings,
+        region=region,
+        start_s=args.start,
+        seed=args.seed,
     )
 
 
@@ -59,8 +64,14 @@ def run_request(clip: Any, request: Any, *, progress: bool = True) -> Any:
     dreamers = [load_model(name) for name in request.dreamers]
     judge = load_model(request.judge) if request.judge else None
     steps = dream(
-        clip, dreamers, objective=request.objective, settings=request.settings, judge=judge,
-        region=request.region, start_s=request.start_s, seed=request.seed,
+        clip,
+        dreamers,
+        objective=request.objective,
+        settings=request.settings,
+        judge=judge,
+        region=request.region,
+        start_s=request.start_s,
+        seed=request.seed,
     )
     final = None
     with tqdm(total=None, unit="it", disable=not progress, file=sys.stderr, leave=False) as bar:
@@ -119,13 +130,17 @@ def _print_summary(request: Any, final: Any) -> None:
         print(f"{request.objective.describe()}: {final.iteration} iterations in {final.elapsed_s:.1f} s")
         return
     for before, after in zip(final.dreamers_before, final.dreamers, strict=True):
-        print(f"dreamer {after.model_name}: {tag} {before.probability(tag):.3f} (#{before.rank(tag)}) → "
-              f"{after.probability(tag):.3f} (#{after.rank(tag)})")
+        print(
+            f"dreamer {after.model_name}: {tag} {before.probability(tag):.3f} (#{before.rank(tag)}) → "
+            f"{after.probability(tag):.3f} (#{after.rank(tag)})"
+        )
     if final.judge is not None and final.judge_before is not None and final.judge.rank(tag) is not None:
         b, a = final.judge_before, final.judge
         verdict = _verdict(b.probability(tag), a.probability(tag), a.rank(tag))
-        print(f"judge   {a.model_name}: {tag} {b.probability(tag):.3f} (#{b.rank(tag)}) → "
-              f"{a.probability(tag):.3f} (#{a.rank(tag)})  {verdict}")
+        print(
+            f"judge   {a.model_name}: {tag} {b.probability(tag):.3f} (#{b.rank(tag)}) → "
+            f"{a.probability(tag):.3f} (#{a.rank(tag)})  {verdict}"
+        )
 
 
 def _verdict(before: float, after: float, rank_after: int | None) -> str:
@@ -175,15 +190,20 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
             judge = load_model(request.judge) if request.judge else None
             before_d, after_d = predict(clip, dreamer), predict(written, dreamer)
             row: dict[str, Any] = {
-                "file": path.name, "target": tag,
-                "dreamer_before": before_d.probability(tag), "dreamer_rank_before": before_d.rank(tag),
-                "dreamer_after": after_d.probability(tag), "dreamer_rank_after": after_d.rank(tag),
+                "file": path.name,
+                "target": tag,
+                "dreamer_before": before_d.probability(tag),
+                "dreamer_rank_before": before_d.rank(tag),
+                "dreamer_after": after_d.probability(tag),
+                "dreamer_rank_after": after_d.rank(tag),
             }
             if judge is not None and tag in judge.labels:
                 before_j, after_j = predict(clip, judge), predict(written, judge)
                 row.update(
-                    judge_before=before_j.probability(tag), judge_rank_before=before_j.rank(tag),
-                    judge_after=after_j.probability(tag), judge_rank_after=after_j.rank(tag),
+                    judge_before=before_j.probability(tag),
+                    judge_rank_before=before_j.rank(tag),
+                    judge_after=after_j.probability(tag),
+                    judge_rank_after=after_j.rank(tag),
                     verdict=_verdict(before_j.probability(tag), after_j.probability(tag), after_j.rank(tag)),
                 )
             else:
@@ -211,7 +231,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 def _print_row(row: dict[str, Any]) -> None:
     judge = (
         f"judge {row['judge_before']:.3f}#{row['judge_rank_before']}→{row['judge_after']:.3f}#{row['judge_rank_after']}"
-        if "judge_before" in row else "judge —"
+        if "judge_before" in row
+        else "judge —"
     )
     delta = "n/a" if row["delta_lu"] is None else f"{row['delta_lu']:+.2f}"
     print(
@@ -232,8 +253,10 @@ def _print_totals(rows: list[dict[str, Any]]) -> None:
     confirmed = sum(r["verdict"] == "confirmed" for r in rows)
     tp_ok = sum(r["true_peak_dbtp"] <= -1.0 + 1e-3 for r in rows)
     lu_ok = sum(r["delta_lu"] is not None and abs(r["delta_lu"]) <= 0.5 for r in rows)
-    print(f"dreamer target in top 3: {top3}/{n}; judge probability up: {up}/{len(judged)}; "
-          f"confirmed: {confirmed}/{n}; true peak ≤ −1 dBTP: {tp_ok}/{n}; |ΔLU| ≤ 0.5: {lu_ok}/{n}")
+    print(
+        f"dreamer target in top 3: {top3}/{n}; judge probability up: {up}/{len(judged)}; "
+        f"confirmed: {confirmed}/{n}; true peak ≤ −1 dBTP: {tp_ok}/{n}; |ΔLU| ≤ 0.5: {lu_ok}/{n}"
+    )
 
 
 def _cmd_self_test(args: argparse.Namespace) -> int:
@@ -245,12 +268,23 @@ def _cmd_self_test(args: argparse.Namespace) -> int:
 
 
 def _add_dream_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", action="append", metavar="M",
-                        help="dreaming model (repeat for an ensemble); default msd-musicnn")
-    parser.add_argument("--judge", metavar="M",
-                        help="independent judge (default: MTT model for MSD dreamers and vice versa; 'none')")
-    parser.add_argument("--mode", choices=["mask", "waveform"], default="mask",
-                        help="mask (default) or waveform (experimental: an adversarial example)")
+    parser.add_argument(
+        "--model",
+        action="append",
+        metavar="M",
+        help="dreaming model (repeat for an ensemble); default msd-musicnn",
+    )
+    parser.add_argument(
+        "--judge",
+        metavar="M",
+        help="independent judge (default: MTT model for MSD dreamers and vice versa; 'none')",
+    )
+    parser.add_argument(
+        "--mode",
+        choices=["mask", "waveform"],
+        default="mask",
+        help="mask (default) or waveform (experimental: an adversarial example)",
+    )
     parser.add_argument("--iterations", type=int, default=20)
     parser.add_argument("--strength-db", type=float, default=6.0, help="mask bound, 3–12 dB")
     parser.add_argument("--seed", type=int, default=0)
@@ -259,7 +293,9 @@ def _add_dream_options(parser: argparse.ArgumentParser) -> None:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the dream subcommands to ``sub``."""
     dream = sub.add_parser(
-        "dream", help="dream a file toward a tag or intensify a layer", epilog=DREAM_EPILOG,
+        "dream",
+        help="dream a file toward a tag or intensify a layer",
+        epilog=DREAM_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     dream.add_argument("input", nargs="?", metavar="IN")
@@ -270,17 +306,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     dream.add_argument("--start", type=float, metavar="S", help="region start (s); also the playhead")
     dream.add_argument("--end", type=float, metavar="S", help="region end (s)")
     dream.add_argument("--subtype", default="PCM_24", choices=["PCM_16", "PCM_24", "FLOAT"])
-    dream.add_argument("--from-sidecar", type=Path, metavar="TAKE.json",
-                       help="reproduce a take bit for bit from its sidecar")
+    dream.add_argument(
+        "--from-sidecar", type=Path, metavar="TAKE.json", help="reproduce a take bit for bit from its sidecar"
+    )
     dream.add_argument("--force", action="store_true", help="overwrite OUT and its sidecar")
     dream.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_dream_options(dream)
     dream.set_defaults(handler=_cmd_dream)
 
     evaluate = sub.add_parser(
-        "evaluate", help="dream clips, re-decode them, and report what dreamer and judge hear",
+        "evaluate",
+        help="dream clips, re-decode them, and report what dreamer and judge hear",
         epilog="verdict 'confirmed' = the judge's probability at least doubled and the target "
-               "is in the judge's top 5",
+        "is in the judge's top 5",
     )
     evaluate.add_argument("targets", nargs="+", type=Path, metavar="DIR_OR_FILE")
     evaluate.add_argument("--toward", required=True, help="target tag (comma-separated for several)")

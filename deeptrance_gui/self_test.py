@@ -35,8 +35,17 @@ def run_self_test() -> tuple[bool, str]:
         step = "predict"
         top = predict(clip, dreamer).top(1)[0]
         step = "dream"
-        final = list(dream(clip, [dreamer], judge=judge, objective=Objective(toward="electronic"),
-                           settings=DreamSettings(iterations=2), region=(0.0, 6.0), seed=0))[-1]
+        final = list(
+            dream(
+                clip,
+                [dreamer],
+                judge=judge,
+                objective=Objective(toward="electronic"),
+                settings=DreamSettings(iterations=2),
+                region=(0.0, 6.0),
+                seed=0,
+            )
+        )[-1]
         step = "write"
         with tempfile.TemporaryDirectory() as tmp:
             out = save_audio(splice(clip, final), Path(tmp) / "self-test.wav", subtype="PCM_16")

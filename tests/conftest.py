@@ -24,13 +24,18 @@ def _isolated_user_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: py
 
 
 def tone(
-    *, duration_s: float = 2.0, sample_rate_hz: int = 44_100, channels: int = 2,
-    frequency_hz: float = 440.0, amplitude: float = 0.5,
+    *,
+    duration_s: float = 2.0,
+    sample_rate_hz: int = 44_100,
+    channels: int = 2,
+    frequency_hz: float = 440.0,
+    amplitude: float = 0.5,
 ) -> np.ndarray:
     """A sine tone with a little harmonic content, float32, shape (channels, frames)."""
     t = np.arange(int(duration_s * sample_rate_hz)) / sample_rate_hz
-    mono = amplitude * (0.8 * np.sin(2 * np.pi * frequency_hz * t)
-                        + 0.2 * np.sin(2 * np.pi * 3 * frequency_hz * t))
+    mono = amplitude * (
+        0.8 * np.sin(2 * np.pi * frequency_hz * t) + 0.2 * np.sin(2 * np.pi * 3 * frequency_hz * t)
+    )
     return np.stack([mono * (1 - 0.1 * c) for c in range(channels)]).astype(np.float32)
 
 

@@ -46,8 +46,12 @@ def tiny_model(name: str = "tiny-a", *, seed: int = 0, dataset: str = "tiny") ->
     for p in network.parameters():
         p.requires_grad_(False)
     spec = ModelSpec(
-        name=name, architecture="tiny", dataset=dataset, labels=TINY_LABELS,
-        weights_path=__import__("pathlib").Path("/nonexistent"), user_trained=True,
+        name=name,
+        architecture="tiny",
+        dataset=dataset,
+        labels=TINY_LABELS,
+        weights_path=__import__("pathlib").Path("/nonexistent"),
+        user_trained=True,
         description="tiny random test model",
     )
     return LoadedModel(spec=spec, network=network, frontend=MelFrontend())  # type: ignore[arg-type]

@@ -126,10 +126,16 @@ def main(package_dir: Path, out_dir: Path) -> None:
         save_file(state, str(weights), metadata=metadata)
         roc, pr = PUBLISHED[name]
         manifest = {
-            "name": name, "architecture": arch, "dataset": dataset, "labels": tags,
-            "source": metadata["source"], "published_roc_auc": roc, "published_pr_auc": pr,
-            "parameters": int(sum(v.size for k, v in state.items() if "running" not in k
-                                  and "num_batches" not in k)),
+            "name": name,
+            "architecture": arch,
+            "dataset": dataset,
+            "labels": tags,
+            "source": metadata["source"],
+            "published_roc_auc": roc,
+            "published_pr_auc": pr,
+            "parameters": int(
+                sum(v.size for k, v in state.items() if "running" not in k and "num_batches" not in k)
+            ),
         }
         (out_dir / f"{name}.json").write_text(json.dumps(manifest, indent=2) + "\n")
         print(f"{name}: {len(state)} tensors, {manifest['parameters']} parameters")

@@ -45,9 +45,10 @@ def render(seed: int = 7) -> np.ndarray:
     t = np.arange(n_kick) / SAMPLE_RATE_HZ
     kick = np.sin(2 * np.pi * (45 * t + 90 * (1 - np.exp(-t * 30)) / 30)) * np.exp(-t * 9) * 0.9
     n_snare = int(0.25 * SAMPLE_RATE_HZ)
-    snare = (rng.standard_normal(n_snare) * _env(n_snare, 0.001, 0.06) * 0.35
-             + np.sin(2 * np.pi * 190 * np.arange(n_snare) / SAMPLE_RATE_HZ)
-             * _env(n_snare, 0.001, 0.05) * 0.3)
+    snare = (
+        rng.standard_normal(n_snare) * _env(n_snare, 0.001, 0.06) * 0.35
+        + np.sin(2 * np.pi * 190 * np.arange(n_snare) / SAMPLE_RATE_HZ) * _env(n_snare, 0.001, 0.05) * 0.3
+    )
     n_hat = int(0.06 * SAMPLE_RATE_HZ)
     hat = np.diff(rng.standard_normal(n_hat + 1)) * _env(n_hat, 0.0005, 0.015) * 0.12
 
@@ -103,8 +104,11 @@ def render(seed: int = 7) -> np.ndarray:
 def main() -> int:
     import soundfile as sf
 
-    dest = Path(sys.argv[1]) if len(sys.argv) > 1 else (
-        Path(__file__).resolve().parents[1] / "resources" / "demo" / "demo.flac")
+    dest = (
+        Path(sys.argv[1])
+        if len(sys.argv) > 1
+        else (Path(__file__).resolve().parents[1] / "resources" / "demo" / "demo.flac")
+    )
     sf.write(dest, render().T, SAMPLE_RATE_HZ, subtype="PCM_16")
     print(f"wrote {dest}")
     return 0

@@ -29,8 +29,7 @@ CLIPS = {
     "rock_riff": ROOT / "tests" / "fixtures" / "audio" / "rock_riff.flac",
     "piano_arpeggio": ROOT / "tests" / "fixtures" / "audio" / "piano_arpeggio.flac",
 }
-MODELS = {"msd-musicnn": "MSD_musicnn", "mtt-musicnn": "MTT_musicnn",
-          "msd-vgg": "MSD_vgg", "mtt-vgg": "MTT_vgg"}
+MODELS = {"msd-musicnn": "MSD_musicnn", "mtt-musicnn": "MTT_musicnn", "msd-vgg": "MSD_vgg", "mtt-vgg": "MTT_vgg"}
 N_FRAMES = 187
 
 

@@ -57,7 +57,8 @@ def piano_arpeggio(rate_hz: int = 48_000, duration_s: float = 6.5) -> np.ndarray
         seg = np.arange(n - start) / rate_hz
         f0 = _hz(notes[k % len(notes)])
         tone = sum(
-            np.sin(2 * np.pi * f0 * h * np.sqrt(1 + 0.0004 * h * h) * seg) / h**1.3
+            np.sin(2 * np.pi * f0 * h * np.sqrt(1 + 0.0004 * h * h) * seg)
+            / h**1.3
             * np.exp(-seg * (1.2 + 0.6 * h))
             for h in range(1, 9)
         )

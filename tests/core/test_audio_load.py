@@ -75,8 +75,14 @@ def test_vbr_mp3(tmp_path: Path) -> None:
     data = tone(duration_s=1.0)
     path = tmp_path / "vbr.mp3"
     with sf.SoundFile(
-        path, "w", 44_100, 2, format="MP3", subtype="MPEG_LAYER_III",
-        compression_level=0.3, bitrate_mode="VARIABLE",
+        path,
+        "w",
+        44_100,
+        2,
+        format="MP3",
+        subtype="MPEG_LAYER_III",
+        compression_level=0.3,
+        bitrate_mode="VARIABLE",
     ) as fh:
         fh.write(data.T)
     assert abs(load_audio(path).duration_s - 1.0) < 0.1

@@ -16,8 +16,14 @@ from tests.conftest import tone
 
 @pytest.mark.parametrize(
     ("name", "subtype"),
-    [("a.wav", "PCM_16"), ("a.wav", "PCM_24"), ("a.wav", "FLOAT"), ("a.flac", "PCM_16"),
-     ("a.flac", "PCM_24"), ("A.WAV", None)],
+    [
+        ("a.wav", "PCM_16"),
+        ("a.wav", "PCM_24"),
+        ("a.wav", "FLOAT"),
+        ("a.flac", "PCM_16"),
+        ("a.flac", "PCM_24"),
+        ("A.WAV", None),
+    ],
 )
 def test_formats(tmp_path: Path, name: str, subtype: str | None) -> None:
     clip = AudioClip(tone(duration_s=0.3), 44_100)

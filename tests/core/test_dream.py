@@ -100,8 +100,9 @@ def test_region_borders_are_click_free(models: tuple) -> None:
     dreamer, _ = models
     clip = music(duration_s=6.0)
     settings = DreamSettings(iterations=3, strength_db=12.0, render_interval_s=0.0)
-    final = list(dream(clip, [dreamer], objective=Objective(toward="pop"), settings=settings,
-                       region=(2.0, 4.0), seed=0))[-1]
+    final = list(
+        dream(clip, [dreamer], objective=Objective(toward="pop"), settings=settings, region=(2.0, 4.0), seed=0)
+    )[-1]
     assert final.audio is not None
     rate = clip.sample_rate_hz
     assert final.span_start_s == pytest.approx(2.0)
@@ -119,8 +120,13 @@ def test_region_borders_are_click_free(models: tuple) -> None:
 def test_cancel_stops_within_half_a_second(models: tuple) -> None:
     dreamer, _ = models
     cancel = threading.Event()
-    steps = dream(music(duration_s=30.0), [dreamer], objective=Objective(toward="rock"),
-                  settings=DreamSettings(iterations=200), cancel=cancel)
+    steps = dream(
+        music(duration_s=30.0),
+        [dreamer],
+        objective=Objective(toward="rock"),
+        settings=DreamSettings(iterations=200),
+        cancel=cancel,
+    )
     first = next(steps)
     assert first.iteration == 1
     cancel.set()
@@ -143,8 +149,9 @@ def test_progressive_windows_start_at_the_playhead(models: tuple) -> None:
 
 def test_intensify_layer_and_channel(models: tuple) -> None:
     dreamer, _ = models
-    steps = list(dream(music(), [dreamer], objective=Objective(kind="intensify", layer="conv1", channel=3),
-                       settings=FAST))
+    steps = list(
+        dream(music(), [dreamer], objective=Objective(kind="intensify", layer="conv1", channel=3), settings=FAST)
+    )
     assert steps[-1].final
     with pytest.raises(UnknownTagError, match="layer"):
         dream(music(), [dreamer], objective=Objective(kind="intensify", layer="nope"), settings=FAST)
@@ -184,7 +191,8 @@ def test_refusals(models: tuple, kwargs: dict, message: str) -> None:
     clip = kwargs.get("clip", music())
     with pytest.raises((DreamError, UnknownTagError), match=message):
         dream(
-            clip, [dreamer],
+            clip,
+            [dreamer],
             objective=kwargs.get("objective", Objective(toward="rock")),
             settings=kwargs.get("settings", FAST),
             judge=dreamer if kwargs.get("judge_is_dreamer") else None,

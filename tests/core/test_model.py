@@ -64,9 +64,7 @@ def test_network_alone_matches_logits(model_name: str) -> None:
 
 def test_mel_front_end_matches_librosa() -> None:
     librosa = pytest.importorskip("librosa")
-    np.testing.assert_allclose(
-        mel_filterbank(), librosa.filters.mel(sr=16_000, n_fft=512, n_mels=96), atol=1e-8
-    )
+    np.testing.assert_allclose(mel_filterbank(), librosa.filters.mel(sr=16_000, n_fft=512, n_mels=96), atol=1e-8)
     y = model_waveform(load_audio(CLIPS["rock_riff"]))
     expected = librosa.feature.melspectrogram(y=y, sr=16_000, n_fft=512, hop_length=256, n_mels=96).T
     frontend = MelFrontend()

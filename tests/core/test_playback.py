@@ -114,8 +114,14 @@ def test_loop_wraps_cleanly() -> None:
     player.play()
     backend.pump(50)  # seek crossfade
     out = backend.pump(300)
-    expected = np.concatenate([clip.samples.T[1050:1100], clip.samples.T[1000:1100],
-                               clip.samples.T[1000:1100], clip.samples.T[1000:1050]])
+    expected = np.concatenate(
+        [
+            clip.samples.T[1050:1100],
+            clip.samples.T[1000:1100],
+            clip.samples.T[1000:1100],
+            clip.samples.T[1000:1050],
+        ]
+    )
     np.testing.assert_array_equal(out, expected)
     assert not player.poll().ended
 

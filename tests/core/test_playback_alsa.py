@@ -63,12 +63,15 @@ def _portaudio_available() -> bool:
 def test_stream_through_virtual_alsa_device(tmp_path: Path) -> None:
     capture = tmp_path / "capture.raw"
     (tmp_path / ".asoundrc").write_text(
-        "pcm.!default {\n  type file\n  slave.pcm \"null\"\n"
-        f"  file \"{capture}\"\n  format \"raw\"\n}}\n"
+        f'pcm.!default {{\n  type file\n  slave.pcm "null"\n  file "{capture}"\n  format "raw"\n}}\n'
     )
     env = dict(os.environ, HOME=str(tmp_path))
     result = subprocess.run(
-        [sys.executable, "-c", PLAYER_SCRIPT], env=env, capture_output=True, text=True, timeout=60,
+        [sys.executable, "-c", PLAYER_SCRIPT],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     raw = np.fromfile(capture, dtype=np.float32).reshape(-1, 2)

@@ -101,23 +101,29 @@ def load_audio(
         )
     except _TryAnotherDecoder as sf_failure:
         samples, rate_hz, container, codec = _decode_pyav(
-            file_path, limit_s=limit_s, truncate=truncate, warnings=warnings,
+            file_path,
+            limit_s=limit_s,
+            truncate=truncate,
+            warnings=warnings,
             first_error=str(sf_failure),
         )
 
     after = _stat(file_path)
     if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
         raise FileChangedError(
-            file_path, "the file changed while it was being read; wait until it is fully written "
-            "and load it again"
+            file_path, "the file changed while it was being read; wait until it is fully written and load it again"
         )
 
     channels, frames = samples.shape
     if frames == 0:
         raise EmptyAudioError(file_path, "the file contains no audio samples (only a header)")
     source = SourceInfo(
-        path=file_path, container=container, codec=codec, sample_rate_hz=rate_hz,
-        channels=channels, duration_s=frames / rate_hz,
+        path=file_path,
+        container=container,
+        codec=codec,
+        sample_rate_hz=rate_hz,
+        channels=channels,
+        duration_s=frames / rate_hz,
     )
     samples = _sanitise(samples, warnings)
     if mono and channels > 1:
@@ -182,9 +188,12 @@ def _check_regular_file(path: Path) -> os.stat_result:
         raise NotARegularFileError(path, "this is a folder; choose an audio file inside it")
     if not stat.S_ISREG(mode):
         kind = (
-            "a named pipe (FIFO)" if stat.S_ISFIFO(mode)
-            else "a socket" if stat.S_ISSOCK(mode)
-            else "a device file" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            "a named pipe (FIFO)"
+            if stat.S_ISFIFO(mode)
+            else "a socket"
+            if stat.S_ISSOCK(mode)
+            else "a device file"
+            if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
             else "not a regular file"
         )
         raise NotARegularFileError(path, f"this is {kind}, not an audio file; it was not opened")
@@ -273,9 +282,7 @@ def _decode_soundfile(
                     total += salvaged.shape[0]
                 if total == 0:
                     raise CorruptAudioError(path, f"the audio data cannot be decoded ({err})") from None
-                warnings.append(
-                    f"the file is damaged after {total / rate_hz:.1f} s; only that part was loaded"
-                )
+                warnings.append(f"the file is damaged after {total / rate_hz:.1f} s; only that part was loaded")
                 break
             if block.shape[0] == 0:
                 break
@@ -329,7 +336,8 @@ def _decode_pyav(
         container = av.open(str(path), mode="r")
     except (av.FFmpegError, OSError, ValueError, UnicodeDecodeError) as err:
         raise UnsupportedFormatError(
-            path, f"not a format Deep Trance can decode (libsndfile: {first_error}; FFmpeg: {err}); "
+            path,
+            f"not a format Deep Trance can decode (libsndfile: {first_error}; FFmpeg: {err}); "
             "convert it to WAV, FLAC or MP3",
         ) from None
     with container:

@@ -54,9 +54,7 @@ def save_audio(
     dest = Path(path)
     ext = dest.suffix.lower()
     if ext not in FORMATS:
-        raise AudioWriteError(
-            f"{dest}: cannot write '{ext or 'no extension'}' files; use .wav or .flac"
-        )
+        raise AudioWriteError(f"{dest}: cannot write '{ext or 'no extension'}' files; use .wav or .flac")
     fmt, subtypes, default = FORMATS[ext]
     chosen = (subtype or default).upper()
     if chosen not in subtypes:

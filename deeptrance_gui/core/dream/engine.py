@@ -42,6 +42,8 @@ from deeptrance_gui.core.dream.settings import (
     DreamSettings,
     Objective,
 )
+from deeptrance_gui.core.dream.steps import DreamStep, Predictions
+from deeptrance_gui.core.dream.steps import readonly as _readonly
 from deeptrance_gui.core.dsp.limiter import match_and_limit, true_peak_limit
 from deeptrance_gui.core.dsp.loudness import integrated_loudness_lufs
 from deeptrance_gui.core.dsp.stft import (
@@ -62,94 +64,6 @@ from deeptrance_gui.core.model.predict import predict
 SPAN_CROSSFADE_S = 0.02
 REGION_CROSSFADE_S = 0.05
 CANCEL_POLL_S = 0.5
-
-
-@dataclass(frozen=True)
-class Predictions:
-    """What one model hears: track-level tag probabilities, shape (n_tags,)."""
-
-    model_name: str
-    dataset: str
-    labels: tuple[str, ...]
-    probs: FloatArray
-
-    def probability(self, tag: str) -> float:
-        """Probability of ``tag`` (case-insensitive); NaN if the model lacks it."""
-        index = _find_tag(self.labels, tag)
-        return float("nan") if index is None else float(self.probs[index])
-
-    def rank(self, tag: str) -> int | None:
-        """1-based rank of ``tag``; None if the model lacks it."""
-        index = _find_tag(self.labels, tag)
-        if index is None:
-            return None
-        return int(np.sum(self.probs > self.probs[index])) + 1
-
-    def top(self, k: int = 5) -> list[tuple[str, float]]:
-        """Best ``k`` tags."""
-        order = np.argsort(-self.probs, kind="stable")[:k]
-        return [(self.labels[i], float(self.probs[i])) for i in order]
-
-
-@dataclass(frozen=True)
-class DreamStep:
-    """One iteration of a dream. Immutable; arrays are read-only.
-
-    Attributes
-    ----------
-    iteration, total_iterations
-        1-based iteration over all windows, and their total.
-    audio
-        float32, shape (channels, frames) at ``sample_rate_hz``: the dreamed audio that starts
-        at ``span_start_s`` in the track, or None if this iteration did not render. The final
-        step holds the whole region.
-    spectrogram
-        Display columns of ``audio`` (log-frequency dB); its column 0 is column
-        ``spectrogram_first_column`` of the track's display spectrogram.
-    dreamers, judge
-        Current predictions of each dreaming model (on the patches they optimise) and of the
-        judge (on the latest rendered audio; None until the first render).
-    dreamers_before, judge_before
-        The same models on the original region.
-    """
-
-    iteration: int
-    total_iterations: int
-    window_index: int
-    n_windows: int
-    objective: float
-    elapsed_s: float
-    sample_rate_hz: int
-    region_start_s: float
-    region_end_s: float
-    span_start_s: float
-    audio: FloatArray | None
-    spectrogram: DisplaySpectrogram | None
-    spectrogram_first_column: int
-    dreamers: tuple[Predictions, ...]
-    judge: Predictions | None
-    dreamers_before: tuple[Predictions, ...]
-    judge_before: Predictions | None
-    final: bool
-
-    @property
-    def span_end_s(self) -> float:
-        """End of ``audio`` in the track."""
-        frames = 0 if self.audio is None else self.audio.shape[1]
-        return self.span_start_s + frames / self.sample_rate_hz
-
-
-def _find_tag(labels: tuple[str, ...], tag: str) -> int | None:
-    lowered = [label.lower() for label in labels]
-    return lowered.index(tag.lower()) if tag.lower() in lowered else None
-
-
-def _readonly(array: npt.NDArray[np.float32]) -> FloatArray:
-    out = np.ascontiguousarray(array, dtype=np.float32)
-    if out is array:
-        out = out.copy()
-    out.flags.writeable = False
-    return out
 
 
 @dataclass(frozen=True)
@@ -176,7 +90,8 @@ class _Objectives:
                 away = model.tag_index(objective.away) if objective.away else None
                 genres = genre_tags(model.spec.dataset, model.labels)
                 others = [
-                    model.labels.index(t) for t in genres
+                    model.labels.index(t)
+                    for t in genres
                     if t in model.labels and model.labels.index(t) not in (toward, away)
                 ]
                 self.targets.append((toward, away, others))
@@ -206,7 +121,9 @@ class _Objectives:
             raise DreamError(f"layer '{layer}' has channels 0–{probe.shape[1] - 1}, not {index}")
         return index
 
-    def value(self, model_index: int, model: LoadedModel, patches: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def value(
+        self, model_index: int, model: LoadedModel, patches: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """(objective summed over patches, logits (n, tags)) for one model."""
         if self.objective.kind == "genre":
             logits = model.network(patches)
@@ -226,10 +143,7 @@ class _Objectives:
         channel = self.channels[model_index]
         if channel is not None:
             activation = activation[:, channel]
-        if layer == "output":
-            energy = activation
-        else:
-            energy = activation.square().flatten(1).mean(dim=1)
+        energy = activation if layer == "output" else activation.square().flatten(1).mean(dim=1)
         return energy.sum(), features["output"]
 
 
@@ -266,8 +180,7 @@ def resolve_region(clip: AudioClip, region: tuple[float, float] | None) -> tuple
     if end_s - start_s < MIN_DREAM_DURATION_S:
         what = "the track" if region is None else "the selected region"
         raise DreamError(
-            f"{what} is {max(0.0, end_s - start_s):.2f} s long; dreaming needs at least "
-            f"{MIN_DREAM_DURATION_S:g} s"
+            f"{what} is {max(0.0, end_s - start_s):.2f} s long; dreaming needs at least {MIN_DREAM_DURATION_S:g} s"
         )
     rate = clip.sample_rate_hz
     return round(start_s * rate), round(end_s * rate)
@@ -323,7 +236,6 @@ def dream(
     _check_models(models, judge)
     objectives = _Objectives(objective, models, settings.objective_ceiling)
     r0, r1 = resolve_region(clip, region)
-    rate = clip.sample_rate_hz
     original_region = clip.samples[:, r0:r1]
     if float(np.max(np.abs(original_region))) < 1e-5:
         raise DreamError("the region is silent; there is nothing for the network to hear")
@@ -364,7 +276,9 @@ def _run(
     buffer = original_region.copy()
     freq16 = mask_grid.frequency_weights(
         bin_frequencies_hz(n_fft=N_FFT, sample_rate_hz=SAMPLE_RATE_HZ),
-        n_bands=settings.n_bands, low_hz=settings.band_low_hz, high_hz=settings.band_high_hz,
+        n_bands=settings.n_bands,
+        low_hz=settings.band_low_hz,
+        high_hz=settings.band_high_hz,
     )
     renderer = _Renderer(clip, r0, r1, settings)
     judge_now: Predictions | None = None
@@ -376,10 +290,9 @@ def _run(
         frames_w = 1 + (window.end16 - window.start16) // HOP
         times16 = (window.start16 + np.arange(frames_w) * HOP) / SAMPLE_RATE_HZ
         s0 = max(0, int(times16[0] // settings.mask_step_s))
-        s1 = min(n_steps, int(math.ceil(times16[-1] / settings.mask_step_s)) + 2)
+        s1 = min(n_steps, math.ceil(times16[-1] / settings.mask_step_s) + 2)
         lower, upper, frac = (
-            torch.from_numpy(a) for a in
-            mask_grid.linear_indices(times16 / settings.mask_step_s - s0, s1 - s0)
+            torch.from_numpy(a) for a in mask_grid.linear_indices(times16 / settings.mask_step_s - s0, s1 - s0)
         )
         taper16 = torch.from_numpy(mask_grid.edge_taper(times16, duration_s=duration_s))
         with torch.no_grad():
@@ -407,7 +320,9 @@ def _run(
             else:
                 wave = wave16[window.start16 : window.end16] + epsilon * torch.tanh(param)
                 masked = frontend.power(wave)
-            shift = int(torch.randint(0, masked.shape[0], (1,), generator=generator)) if settings.random_roll else 0
+            shift = (
+                int(torch.randint(0, masked.shape[0], (1,), generator=generator)) if settings.random_roll else 0
+            )
             value, logits = _accumulate(masked, shift, models, objectives, settings, cancel)
             if value is None:
                 return
@@ -417,7 +332,8 @@ def _run(
             param.grad = -grad / grad.abs().mean().clamp_min(1e-12)
             optimizer.step()
             dreamers_now = tuple(
-                _predictions(m, torch.sigmoid(lg).mean(dim=0).numpy()) for m, lg in zip(models, logits, strict=True)
+                _predictions(m, torch.sigmoid(lg).mean(dim=0).numpy())
+                for m, lg in zip(models, logits, strict=True)
             )
             last_of_window = local == settings.iterations - 1
             audio = spectrogram = None
@@ -447,12 +363,24 @@ def _run(
                         delta16[window.start16 : window.end16] = param.detach()
             if iteration < total:
                 yield DreamStep(
-                    iteration=iteration, total_iterations=total, window_index=window.index,
-                    n_windows=len(windows), objective=value, elapsed_s=time.monotonic() - started,
-                    sample_rate_hz=rate, region_start_s=region_start_s, region_end_s=region_end_s,
-                    span_start_s=span_start, audio=audio, spectrogram=spectrogram,
-                    spectrogram_first_column=first_column, dreamers=dreamers_now, judge=judge_now,
-                    dreamers_before=dreamers_before, judge_before=judge_before, final=False,
+                    iteration=iteration,
+                    total_iterations=total,
+                    window_index=window.index,
+                    n_windows=len(windows),
+                    objective=value,
+                    elapsed_s=time.monotonic() - started,
+                    sample_rate_hz=rate,
+                    region_start_s=region_start_s,
+                    region_end_s=region_end_s,
+                    span_start_s=span_start,
+                    audio=audio,
+                    spectrogram=spectrogram,
+                    spectrogram_first_column=first_column,
+                    dreamers=dreamers_now,
+                    judge=judge_now,
+                    dreamers_before=dreamers_before,
+                    judge_before=judge_before,
+                    final=False,
                 )
             else:
                 if cancel.is_set():
@@ -460,15 +388,24 @@ def _run(
                 final = renderer.finish(buffer)
                 final_audio = _readonly(final)
                 yield DreamStep(
-                    iteration=iteration, total_iterations=total, window_index=window.index,
-                    n_windows=len(windows), objective=value, elapsed_s=time.monotonic() - started,
-                    sample_rate_hz=rate, region_start_s=region_start_s, region_end_s=region_end_s,
-                    span_start_s=region_start_s, audio=final_audio,
+                    iteration=iteration,
+                    total_iterations=total,
+                    window_index=window.index,
+                    n_windows=len(windows),
+                    objective=value,
+                    elapsed_s=time.monotonic() - started,
+                    sample_rate_hz=rate,
+                    region_start_s=region_start_s,
+                    region_end_s=region_end_s,
+                    span_start_s=region_start_s,
+                    audio=final_audio,
                     spectrogram=renderer.final_spectrogram(final),
                     spectrogram_first_column=renderer.first_column(0),
                     dreamers=tuple(_predict_audio(m, final_audio, rate) for m in models),
                     judge=None if judge is None else _predict_audio(judge, final_audio, rate),
-                    dreamers_before=dreamers_before, judge_before=judge_before, final=True,
+                    dreamers_before=dreamers_before,
+                    judge_before=judge_before,
+                    final=True,
                 )
 
 
@@ -477,14 +414,17 @@ def _plan_windows(
 ) -> list[_Window]:
     """Windows of ``window_patches`` patches, ordered from the playhead outward."""
     window16 = settings.window_patches * PATCH_FRAMES * HOP
-    bounds = list(range(0, n16, window16)) + [n16]
+    bounds = [*list(range(0, n16, window16)), n16]
     # A tail shorter than 1 s joins the window before it.
     if len(bounds) > 2 and bounds[-1] - bounds[-2] < SAMPLE_RATE_HZ:
         bounds.pop(-2)
     windows = [
         _Window(
-            index=i, start16=a, end16=b,
-            start_src=round(a * rate / SAMPLE_RATE_HZ), end_src=min(n_src, round(b * rate / SAMPLE_RATE_HZ)),
+            index=i,
+            start16=a,
+            end16=b,
+            start_src=round(a * rate / SAMPLE_RATE_HZ),
+            end_src=min(n_src, round(b * rate / SAMPLE_RATE_HZ)),
         )
         for i, (a, b) in enumerate(itertools.pairwise(bounds))
     ]
@@ -522,10 +462,12 @@ def _accumulate(
             model_value, logits = objectives.value(index, model, chunk)
             value = value + model_value
             logits_all[index].append(logits.detach())
-        (value / n_patches).backward(retain_graph=start + settings.chunk_patches < n_patches)
+        (value / n_patches).backward(  # type: ignore[no-untyped-call]
+            retain_graph=start + settings.chunk_patches < n_patches
+        )
         total += float(value.detach()) / n_patches
     assert leaf.grad is not None
-    masked.backward(leaf.grad)
+    masked.backward(leaf.grad)  # type: ignore[no-untyped-call]
     return total, [torch.cat(parts) for parts in logits_all]
 
 
@@ -591,13 +533,21 @@ class _Renderer:
         n = window.end_src - window.start_src
         added = resample(added16[None, :].astype(np.float32), SAMPLE_RATE_HZ, self.rate)[0, :n]
         a = self.r0 + window.start_src
-        span = self.clip.samples[:, a : a + n] + added[None, : n]
-        span = self._splice(match_and_limit(span, reference_lufs=None, sample_rate_hz=self.rate,
-                                            ceiling_dbtp=self.settings.ceiling_dbtp), window, buffer)
+        span = self.clip.samples[:, a : a + n] + added[None, :n]
+        span = self._splice(
+            match_and_limit(
+                span, reference_lufs=None, sample_rate_hz=self.rate, ceiling_dbtp=self.settings.ceiling_dbtp
+            ),
+            window,
+            buffer,
+        )
         start = a // DISPLAY_HOP * DISPLAY_HOP
         display = display_from_stft(
-            stft(span[:, start - a :] if start >= a else np.pad(span, ((0, 0), (a - start, 0))),
-                 n_fft=DISPLAY_N_FFT, hop=DISPLAY_HOP),
+            stft(
+                span[:, start - a :] if start >= a else np.pad(span, ((0, 0), (a - start, 0))),
+                n_fft=DISPLAY_N_FFT,
+                hop=DISPLAY_HOP,
+            ),
             sample_rate_hz=self.rate,
         )
         return span, display, start // DISPLAY_HOP
@@ -621,8 +571,9 @@ class _Renderer:
                 span[:, -n:] = span[:, -n:] * (1 - ramp) + buffer[:, b - n : b] * ramp
         # Intermediate spans are heard while dreaming: keep them under the ceiling too, with
         # the fast preview limiter (the final render runs the exact, oversampled one).
-        span = true_peak_limit(span, sample_rate_hz=self.rate, ceiling_dbtp=self.settings.ceiling_dbtp,
-                               oversample=False)
+        span = true_peak_limit(
+            span, sample_rate_hz=self.rate, ceiling_dbtp=self.settings.ceiling_dbtp, oversample=False
+        )
         buffer[:, a:b] = span
         return span
 
@@ -630,7 +581,9 @@ class _Renderer:
         """Whole region: loudness matched to the original, −1 dBTP, crossfaded into untouched
         audio at the region borders."""
         out = match_and_limit(
-            buffer, reference_lufs=self.reference_lufs, sample_rate_hz=self.rate,
+            buffer,
+            reference_lufs=self.reference_lufs,
+            sample_rate_hz=self.rate,
             ceiling_dbtp=self.settings.ceiling_dbtp,
         )
         original = self.clip.samples[:, self.r0 : self.r1]

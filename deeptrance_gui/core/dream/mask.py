@@ -86,8 +86,8 @@ def high_band_policy(frequencies_hz: npt.NDArray[np.float64]) -> tuple[Matrix, M
         8 kHz, 3 dB above).
     """
     f = frequencies_hz
-    scale = np.clip(
-        1.0 - (f - HIGH_TAPER_START_HZ) / (HIGH_TAPER_END_HZ - HIGH_TAPER_START_HZ), 0.0, 1.0
-    ).astype(np.float32)
+    scale = np.clip(1.0 - (f - HIGH_TAPER_START_HZ) / (HIGH_TAPER_END_HZ - HIGH_TAPER_START_HZ), 0.0, 1.0).astype(
+        np.float32
+    )
     cap = np.where(f > HIGH_TAPER_START_HZ, HIGH_HOLD_CAP_DB, np.inf).astype(np.float32)
     return scale, cap

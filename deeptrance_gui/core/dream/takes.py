@@ -18,8 +18,8 @@ import numpy as np
 
 from deeptrance_gui import __version__
 from deeptrance_gui.core.audio.clip import AudioClip
-from deeptrance_gui.core.dream.engine import DreamStep, Predictions
 from deeptrance_gui.core.dream.settings import DreamSettings, Objective
+from deeptrance_gui.core.dream.steps import DreamStep, Predictions
 from deeptrance_gui.core.errors import AudioWriteError, DreamError
 from deeptrance_gui.core.model.registry import get_spec, sha256_file
 
@@ -44,8 +44,10 @@ class DreamRequest:
             "dreamers": list(self.dreamers),
             "judge": self.judge,
             "objective": {
-                "kind": self.objective.kind, "toward": self.objective.toward,
-                "away": self.objective.away, "layer": self.objective.layer,
+                "kind": self.objective.kind,
+                "toward": self.objective.toward,
+                "away": self.objective.away,
+                "layer": self.objective.layer,
                 "channel": self.objective.channel,
             },
             "settings": self.settings.to_dict(),
@@ -91,8 +93,11 @@ def _scores(preds: Predictions | None, tags: list[str]) -> dict[str, Any] | None
     return {
         "model": preds.model_name,
         "top": [[t, round(p, 6)] for t, p in preds.top(5)],
-        "targets": {t: {"probability": round(preds.probability(t), 6), "rank": preds.rank(t)}
-                    for t in tags if preds.rank(t) is not None},
+        "targets": {
+            t: {"probability": round(preds.probability(t), 6), "rank": preds.rank(t)}
+            for t in tags
+            if preds.rank(t) is not None
+        },
     }
 
 
@@ -102,18 +107,24 @@ def sidecar_record(
     """The JSON record of a finished take."""
     tags = [t for t in (request.objective.toward, request.objective.away) if t]
     models = {}
-    for name in (*request.dreamers, *( [request.judge] if request.judge else [])):
+    for name in (*request.dreamers, *([request.judge] if request.judge else [])):
         try:
             spec = get_spec(name)
-            models[name] = {"sha256": sha256_file(spec.weights_path) if spec.weights_path.is_file() else None,
-                            "architecture": spec.architecture, "dataset": spec.dataset}
+            models[name] = {
+                "sha256": sha256_file(spec.weights_path) if spec.weights_path.is_file() else None,
+                "architecture": spec.architecture,
+                "dataset": spec.dataset,
+            }
         except Exception:  # a test model or one removed since: record the name only
             models[name] = {"sha256": None}
     return {
         "format": SIDECAR_FORMAT,
         "deeptrance_version": __version__,
-        "input": None if input_path is None else {
-            "path": str(input_path), "sha256": sha256_file(input_path) if input_path.is_file() else None,
+        "input": None
+        if input_path is None
+        else {
+            "path": str(input_path),
+            "sha256": sha256_file(input_path) if input_path.is_file() else None,
         },
         "output": None if output_path is None else str(output_path),
         "request": request.to_dict(),

@@ -71,7 +71,8 @@ def _apply_gain(out: FloatArray, peak: npt.NDArray[np.float32], ceiling: float, 
     needed = np.minimum(1.0, ceiling / np.maximum(peak, 1e-12))
     held = minimum_filter1d(needed, size=2 * width + 1, mode="nearest")
     gain = np.minimum(uniform_filter1d(held, size=width + 1, mode="nearest"), held)
-    return (out * gain[None, :].astype(np.float32)).astype(np.float32)
+    result: FloatArray = (out * gain[None, :].astype(np.float32)).astype(np.float32)
+    return result
 
 
 def match_and_limit(

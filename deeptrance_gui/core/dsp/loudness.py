@@ -77,8 +77,10 @@ def oversampled(samples: FloatArray, *, sample_rate_hz: int) -> FloatArray:
     reconstruction than BS.1770's 48-tap example filter)."""
     factor = 4 if sample_rate_hz < 96_000 else 2
     n = samples.shape[1] * factor
-    up = np.asarray(soxr.resample(np.ascontiguousarray(samples.T), sample_rate_hz,
-                                  sample_rate_hz * factor, quality="HQ"), dtype=np.float32).T
+    up = np.asarray(
+        soxr.resample(np.ascontiguousarray(samples.T), sample_rate_hz, sample_rate_hz * factor, quality="HQ"),
+        dtype=np.float32,
+    ).T
     if up.shape[1] < n:
         up = np.pad(up, ((0, 0), (0, n - up.shape[1])))
     return np.ascontiguousarray(up[:, :n])

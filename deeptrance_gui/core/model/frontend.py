@@ -34,9 +34,7 @@ def _hz_to_mel_slaney(hz: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     min_log_mel = min_log_hz / f_sp
     logstep = np.log(6.4) / 27.0
     log_region = hz >= min_log_hz
-    mels = np.where(
-        log_region, min_log_mel + np.log(np.maximum(hz, min_log_hz) / min_log_hz) / logstep, mels
-    )
+    mels = np.where(log_region, min_log_mel + np.log(np.maximum(hz, min_log_hz) / min_log_hz) / logstep, mels)
     return mels
 
 
@@ -51,8 +49,12 @@ def _mel_to_hz_slaney(mels: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
 
 
 def mel_filterbank(
-    *, sample_rate_hz: int = SAMPLE_RATE_HZ, n_fft: int = N_FFT, n_mels: int = N_MELS,
-    fmin_hz: float = 0.0, fmax_hz: float = FMAX_HZ,
+    *,
+    sample_rate_hz: int = SAMPLE_RATE_HZ,
+    n_fft: int = N_FFT,
+    n_mels: int = N_MELS,
+    fmin_hz: float = 0.0,
+    fmax_hz: float = FMAX_HZ,
 ) -> npt.NDArray[np.float32]:
     """Slaney-scale, area-normalised mel filterbank (librosa's default).
 
@@ -90,8 +92,14 @@ class MelFrontend(torch.nn.Module):
     def power(self, waveform: torch.Tensor) -> torch.Tensor:
         """|STFT|² of ``waveform`` (..., samples) → (..., frames, 257), frames = 1 + samples // 256."""
         spec = torch.stft(
-            waveform, n_fft=N_FFT, hop_length=HOP, win_length=N_FFT, window=self.window,
-            center=True, pad_mode="constant", return_complex=True,
+            waveform,
+            n_fft=N_FFT,
+            hop_length=HOP,
+            win_length=N_FFT,
+            window=self.window,
+            center=True,
+            pad_mode="constant",
+            return_complex=True,
         )
         return (spec.real.square() + spec.imag.square()).transpose(-1, -2)
 

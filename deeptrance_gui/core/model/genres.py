@@ -10,22 +10,64 @@ as a guess.
 from __future__ import annotations
 
 FMA_GENRES = (
-    "Electronic", "Experimental", "Folk", "Hip-Hop", "Instrumental", "International", "Pop",
+    "Electronic",
+    "Experimental",
+    "Folk",
+    "Hip-Hop",
+    "Instrumental",
+    "International",
+    "Pop",
     "Rock",
 )
 
 #: Genre/style tags among each dataset's 50 tags (moods, eras and instruments left out).
 GENRE_TAGS: dict[str, tuple[str, ...]] = {
     "MSD": (
-        "rock", "pop", "alternative", "indie", "electronic", "dance", "alternative rock", "jazz",
-        "metal", "chillout", "classic rock", "soul", "indie rock", "electronica", "folk", "punk",
-        "blues", "hard rock", "ambient", "experimental", "Hip-Hop", "country", "easy listening",
-        "funk", "electro", "heavy metal", "Progressive rock", "rnb", "indie pop", "House",
+        "rock",
+        "pop",
+        "alternative",
+        "indie",
+        "electronic",
+        "dance",
+        "alternative rock",
+        "jazz",
+        "metal",
+        "chillout",
+        "classic rock",
+        "soul",
+        "indie rock",
+        "electronica",
+        "folk",
+        "punk",
+        "blues",
+        "hard rock",
+        "ambient",
+        "experimental",
+        "Hip-Hop",
+        "country",
+        "easy listening",
+        "funk",
+        "electro",
+        "heavy metal",
+        "Progressive rock",
+        "rnb",
+        "indie pop",
+        "House",
         "instrumental",
     ),
     "MTT": (
-        "classical", "techno", "electronic", "rock", "ambient", "indian", "opera", "pop",
-        "new age", "dance", "country", "metal",
+        "classical",
+        "techno",
+        "electronic",
+        "rock",
+        "ambient",
+        "indian",
+        "opera",
+        "pop",
+        "new age",
+        "dance",
+        "country",
+        "metal",
     ),
 }
 
@@ -39,8 +81,17 @@ FMA_MAPPING: dict[str, dict[str, tuple[str, ...]]] = {
         "Instrumental": ("instrumental",),
         "International": (),
         "Pop": ("pop", "indie pop"),
-        "Rock": ("rock", "alternative rock", "classic rock", "indie rock", "hard rock", "punk",
-                 "Progressive rock", "metal", "heavy metal"),
+        "Rock": (
+            "rock",
+            "alternative rock",
+            "classic rock",
+            "indie rock",
+            "hard rock",
+            "punk",
+            "Progressive rock",
+            "metal",
+            "heavy metal",
+        ),
     },
     "MTT": {
         "Electronic": ("electronic", "techno", "dance"),
@@ -76,6 +127,4 @@ def fma_view(
     mapping = FMA_MAPPING.get(dataset)
     if mapping is None:
         return {genre: by_tag.get(genre) for genre in FMA_GENRES}
-    return {
-        genre: (max(by_tag[t] for t in tags) if tags else None) for genre, tags in mapping.items()
-    }
+    return {genre: (max(by_tag[t] for t in tags) if tags else None) for genre, tags in mapping.items()}

@@ -20,12 +20,13 @@ class LayerInfo:
 
 
 MUSICNN_LAYERS = (
-    LayerInfo("timbral.k38", 204, "front end, 7 frames × 38 mel bands: narrow-band timbre, "
-              "pitched partials and formants"),
-    LayerInfo("timbral.k67", 204, "front end, 7 frames × 67 mel bands: broad spectral shape, "
-              "brightness, noise vs tone"),
-    LayerInfo("temporal.k128", 51, "front end, 128 frames (2 s) in one band: slow envelopes, "
-              "sustained notes"),
+    LayerInfo(
+        "timbral.k38", 204, "front end, 7 frames × 38 mel bands: narrow-band timbre, pitched partials and formants"
+    ),
+    LayerInfo(
+        "timbral.k67", 204, "front end, 7 frames × 67 mel bands: broad spectral shape, brightness, noise vs tone"
+    ),
+    LayerInfo("temporal.k128", 51, "front end, 128 frames (2 s) in one band: slow envelopes, sustained notes"),
     LayerInfo("temporal.k64", 51, "front end, 64 frames (1 s): phrasing, bar-level rhythm"),
     LayerInfo("temporal.k32", 51, "front end, 32 frames (0.5 s): beats and onsets"),
     LayerInfo("midend.1", 64, "mid end conv 1 over all front-end maps: combined timbre+rhythm"),
@@ -49,7 +50,6 @@ def layer_catalogue(architecture: str, *, n_tags: int = 50) -> tuple[LayerInfo, 
     """The layers of ``architecture`` ('musicnn' or 'vgg')."""
     layers = MUSICNN_LAYERS if architecture == "musicnn" else VGG_LAYERS
     return tuple(
-        LayerInfo(layer.layer_id, n_tags, layer.description) if layer.layer_id == "output"
-        else layer
+        LayerInfo(layer.layer_id, n_tags, layer.description) if layer.layer_id == "output" else layer
         for layer in layers
     )

@@ -43,9 +43,7 @@ class LoadedModel:
 
         lowered = [t.lower() for t in self.labels]
         if tag.lower() not in lowered:
-            raise UnknownTagError(
-                f"model '{self.name}' has no tag '{tag}'; its tags: {', '.join(self.labels)}"
-            )
+            raise UnknownTagError(f"model '{self.name}' has no tag '{tag}'; its tags: {', '.join(self.labels)}")
         return lowered.index(tag.lower())
 
 
@@ -102,5 +100,3 @@ def clear_cache() -> None:
     """Forget loaded models (tests, retrained user models)."""
     with _cache_lock:
         _cache.clear()
-
-

@@ -66,8 +66,16 @@ class Musicnn(nn.Module):
 
     architecture = "musicnn"
     FEATURES = (
-        "timbral.k38", "timbral.k67", "temporal.k128", "temporal.k64", "temporal.k32",
-        "midend.1", "midend.2", "midend.3", "backend.penultimate", "output",
+        "timbral.k38",
+        "timbral.k67",
+        "temporal.k128",
+        "temporal.k64",
+        "temporal.k32",
+        "midend.1",
+        "midend.2",
+        "midend.3",
+        "backend.penultimate",
+        "output",
     )
 
     def __init__(self, n_tags: int = 50, *, midend_filters: int = 64, backend_units: int = 200):
@@ -92,9 +100,7 @@ class Musicnn(nn.Module):
         self.dense_bn = _bn1d(backend_units)
         self.output = nn.Linear(backend_units, n_tags)
 
-    def features(
-        self, patches: torch.Tensor, wanted: Collection[str] = ("output",)
-    ) -> dict[str, torch.Tensor]:
+    def features(self, patches: torch.Tensor, wanted: Collection[str] = ("output",)) -> dict[str, torch.Tensor]:
         """Named activations for ``patches`` (B, T, 96); computes only as far as needed.
 
         Front-end and mid-end activations are (B, C, T); ``backend.penultimate`` (B, 200);
@@ -103,8 +109,11 @@ class Musicnn(nn.Module):
         out: dict[str, torch.Tensor] = {}
         x = self.input_bn(patches.unsqueeze(1))
         front = [
-            self.timbral_k38(x), self.timbral_k67(x),
-            self.temporal_k128(x), self.temporal_k64(x), self.temporal_k32(x),
+            self.timbral_k38(x),
+            self.timbral_k67(x),
+            self.temporal_k128(x),
+            self.temporal_k64(x),
+            self.temporal_k32(x),
         ]
         for name, value in zip(self.FEATURES[:5], front, strict=True):
             out[name] = value
@@ -141,15 +150,11 @@ class Vgg(nn.Module):
         super().__init__()
         self.n_tags = n_tags
         self.input_bn = _bn2d(1)
-        self.convs = nn.ModuleList(
-            [nn.Conv2d(1 if i == 0 else filters, filters, 3, padding=1) for i in range(5)]
-        )
+        self.convs = nn.ModuleList([nn.Conv2d(1 if i == 0 else filters, filters, 3, padding=1) for i in range(5)])
         self.bns = nn.ModuleList([_bn2d(filters) for _ in range(5)])
         self.output = nn.Linear(2 * 1 * filters, n_tags)
 
-    def features(
-        self, patches: torch.Tensor, wanted: Collection[str] = ("output",)
-    ) -> dict[str, torch.Tensor]:
+    def features(self, patches: torch.Tensor, wanted: Collection[str] = ("output",)) -> dict[str, torch.Tensor]:
         """Named activations: ``convN`` (B, C, T', F') after BN (before pooling), ``output``."""
         if patches.shape[1] != PATCH_FRAMES:
             raise ValueError(f"vgg needs {PATCH_FRAMES}-frame patches, got {patches.shape[1]}")

@@ -85,18 +85,14 @@ def model_waveform(clip: AudioClip) -> FloatArray:
     return out
 
 
-def waveform_patches(
-    model: LoadedModel, waveform_16k: torch.Tensor
-) -> tuple[torch.Tensor, bool]:
+def waveform_patches(model: LoadedModel, waveform_16k: torch.Tensor) -> tuple[torch.Tensor, bool]:
     """Log-mel patches (n, 187, 96) of a 16 kHz waveform, repeat-padded when short."""
     padded = waveform_16k.shape[-1] < PATCH_SAMPLES
     log_mel = model.frontend(repeat_pad(waveform_16k))
     return to_patches(log_mel), padded
 
 
-def predict_patches(
-    model: LoadedModel, patches: torch.Tensor, *, batch_size: int = 32
-) -> npt.NDArray[np.float32]:
+def predict_patches(model: LoadedModel, patches: torch.Tensor, *, batch_size: int = 32) -> npt.NDArray[np.float32]:
     """Sigmoid probabilities of log-mel patches (n, 187, 96) → (n, n_tags)."""
     outputs = []
     with torch.inference_mode():
@@ -131,6 +127,10 @@ def predict(clip: AudioClip, model: LoadedModel, *, batch_size: int = 32) -> Tag
     probs = predict_patches(model, patches, batch_size=batch_size)
     starts = np.arange(probs.shape[0], dtype=np.float64) * PATCH_S
     return TagPrediction(
-        model_name=model.name, dataset=model.spec.dataset, labels=model.labels,
-        patch_probs=probs, patch_starts_s=starts, padded=padded,
+        model_name=model.name,
+        dataset=model.spec.dataset,
+        labels=model.labels,
+        patch_probs=probs,
+        patch_starts_s=starts,
+        padded=padded,
     )

@@ -111,8 +111,7 @@ def verify_checksum(spec: ModelSpec) -> None:
     path = spec.weights_path
     if not path.is_file():
         raise ModelError(
-            f"model '{spec.name}': weights file {path} is missing; reinstall Deep Trance "
-            "(or retrain the model)"
+            f"model '{spec.name}': weights file {path} is missing; reinstall Deep Trance (or retrain the model)"
         )
     expected = _read_sums(path.parent).get(path.name)
     if expected is None:
@@ -130,5 +129,3 @@ def write_checksums(folder: Path) -> None:
     tmp = folder / f".{CHECKSUMS}.tmp"
     tmp.write_text("".join(f"{sha256_file(p)}  {p.name}\n" for p in files))
     tmp.replace(folder / CHECKSUMS)
-
-

@@ -24,9 +24,13 @@ import torch.nn.functional as F
 
 class _ConvReluBnMax(torch.autograd.Function):
     @staticmethod
-    def forward(  # type: ignore[override]
-        ctx: Any, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
-        bn_scale: torch.Tensor, bn_shift: torch.Tensor,
+    def forward(
+        ctx: Any,
+        x: torch.Tensor,
+        weight: torch.Tensor,
+        bias: torch.Tensor,
+        bn_scale: torch.Tensor,
+        bn_shift: torch.Tensor,
     ) -> torch.Tensor:
         z = F.conv2d(x, weight, bias)  # (B, C, T, Fo)
         # BN after ReLU is monotone per channel: the max over frequency of scale·relu(z)+shift
@@ -46,7 +50,7 @@ class _ConvReluBnMax(torch.autograd.Function):
         return out
 
     @staticmethod
-    def backward(ctx: Any, grad_out: torch.Tensor) -> tuple[torch.Tensor | None, ...]:  # type: ignore[override]
+    def backward(ctx: Any, grad_out: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
         weight, bn_scale, index, active = ctx.saved_tensors
         batch, _, height, width = ctx.input_shape
         channels, _, kh, kw = weight.shape
@@ -64,12 +68,12 @@ class _ConvReluBnMax(torch.autograd.Function):
         return grad_x.view(batch, 1, height, width), None, None, None, None
 
 
-def conv_relu_bn_max(
-    x: torch.Tensor, conv: torch.nn.Conv2d, bn: torch.nn.BatchNorm2d
-) -> torch.Tensor:
+def conv_relu_bn_max(x: torch.Tensor, conv: torch.nn.Conv2d, bn: torch.nn.BatchNorm2d) -> torch.Tensor:
     """max_f(BN(ReLU(conv(x)))) for x (B, 1, H, W) → (B, C, T); eval-mode BN, frozen weights."""
     assert conv.bias is not None and bn.running_var is not None and bn.running_mean is not None
     scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
     shift = bn.bias - bn.running_mean * scale
-    out: torch.Tensor = _ConvReluBnMax.apply(x, conv.weight, conv.bias, scale.detach(), shift.detach())
+    out: torch.Tensor = _ConvReluBnMax.apply(  # type: ignore[no-untyped-call]
+        x, conv.weight, conv.bias, scale.detach(), shift.detach()
+    )
     return out

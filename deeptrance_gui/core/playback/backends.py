@@ -49,16 +49,20 @@ class SoundDeviceBackend:
         device's default rate (the player then resamples once)."""
         rate = sample_rate_hz
         try:
-            self._sd.check_output_settings(self.device, channels=channels, dtype="float32",
-                                           samplerate=rate)
+            self._sd.check_output_settings(self.device, channels=channels, dtype="float32", samplerate=rate)
         except (ValueError, self._sd.PortAudioError):
             rate = self.default_rate_hz
         self._error = None
         self._stopping = False
         try:
             self._stream = self._sd.OutputStream(
-                samplerate=rate, channels=channels, dtype="float32", device=self.device,
-                blocksize=self.block_frames, callback=callback, finished_callback=self._finished,
+                samplerate=rate,
+                channels=channels,
+                dtype="float32",
+                device=self.device,
+                blocksize=self.block_frames,
+                callback=callback,
+                finished_callback=self._finished,
             )
         except (ValueError, self._sd.PortAudioError) as err:
             raise PlaybackError(f"cannot open the audio output '{self.description}' ({err})") from None

@@ -159,9 +159,7 @@ class Player:
         """
         self.close()
         channels = min(clip.channels, OUTPUT_CHANNELS_MAX)
-        rate = self._backend.open(
-            sample_rate_hz=clip.sample_rate_hz, channels=channels, callback=self._callback
-        )
+        rate = self._backend.open(sample_rate_hz=clip.sample_rate_hz, channels=channels, callback=self._callback)
         self._stream_rate_hz = rate
         self._source_rate_hz = clip.sample_rate_hz
         self._channels = channels
@@ -307,9 +305,8 @@ class Player:
             return
         seek_serial, seek_frame = transport.seek
         jumped = seek_serial != state.seek_serial
-        changed = (
-            state.last_snapshot is not None
-            and (snapshot.version != state.last_version or transport.dream != state.last_dream)
+        changed = state.last_snapshot is not None and (
+            snapshot.version != state.last_version or transport.dream != state.last_dream
         )
         if not transport.playing and not jumped:
             outdata.fill(0.0)
@@ -345,7 +342,11 @@ class Player:
 
 
 def _render(
-    out: npt.NDArray[np.float32], snapshot: Snapshot, dream: bool, position: int, frames: int,
+    out: npt.NDArray[np.float32],
+    snapshot: Snapshot,
+    dream: bool,
+    position: int,
+    frames: int,
     loop: tuple[int, int] | None,
 ) -> int:
     """Write ``frames`` frames of ``snapshot`` from ``position`` into ``out``; return the next

@@ -1,0 +1,730 @@
+"""The workstation window: drag in, see, dream, listen, compare, export.
+
+Threads: everything here runs on the GUI thread. Decoding, analysis, model loading, dreaming
+and export run in superqt generator/function workers (QThreadPool) and hand immutable results
+back through signals to bound methods of this window. The PortAudio callback only touches the
+:class:`~deeptrance_gui.core.playback.Player`, which this window polls on a timer.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+from superqt.utils import create_worker
+
+from deeptrance_gui.core.audio.clip import AudioClip
+from deeptrance_gui.core.errors import DeepTranceError
+from deeptrance_gui.ui.dream_panel import DreamPanel
+from deeptrance_gui.ui.predictions_view import GenreBars, GenreTimeline, HonestMeter
+from deeptrance_gui.ui.settings import AppSettings, remember_file, save_settings
+from deeptrance_gui.ui.spectrogram_view import SpectrogramView
+from deeptrance_gui.ui.takes import Take, TakeList
+
+AUDIO_FILTER = "Audio (*.wav *.flac *.mp3 *.ogg *.opus *.aif *.aiff *.m4a *.aac);;All files (*)"
+POLL_INTERVAL_MS = 30
+
+
+@dataclass(frozen=True)
+class LoadedTrack:
+    """Result of the load worker."""
+
+    path: Path
+    clip: AudioClip
+    spectrogram: Any  # DisplaySpectrogram
+
+
+def _load_track(path: Path) -> LoadedTrack:
+    """Worker thread: decode and analyse."""
+    from deeptrance_gui.core.audio import load_audio
+    from deeptrance_gui.core.dsp.stft import display_spectrogram
+
+    clip = load_audio(path)
+    return LoadedTrack(path, clip, display_spectrogram(clip.samples, sample_rate_hz=clip.sample_rate_hz))
+
+
+class MainWindow(QMainWindow):
+    """The Deep Trance window.
+
+    Parameters
+    ----------
+    settings
+        Loaded settings (saved on close).
+    player
+        Playback over an already chosen backend.
+    model_loader
+        name → LoadedModel; called on a worker thread (tests pass tiny models).
+    model_names
+        Names offered in the dream panel.
+    muted_reason
+        Shown once when there is no audio output.
+    """
+
+    trackLoaded = Signal(object)
+    loadFailed = Signal(str)
+    modelsReady = Signal()
+    dreamStep = Signal(object)
+    dreamFinished = Signal(object)
+    dreamCancelled = Signal()
+    exportFinished = Signal(object)
+    predictionsShown = Signal(object)
+
+    def __init__(
+        self,
+        settings: AppSettings,
+        player: Any,
+        *,
+        model_loader: Callable[[str], Any],
+        model_names: list[str],
+        muted_reason: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.setWindowTitle("Deep Trance")
+        self.setAcceptDrops(True)
+        self.settings = settings
+        self.player = player
+        self._model_loader = model_loader
+        self._model_names = model_names
+        self.models: dict[str, Any] = {}
+        self.track: LoadedTrack | None = None
+        self.last_error: str | None = None
+        self._workers: set[Any] = set()
+        self._dream_worker: Any = None
+        self._dream_cancel: threading.Event | None = None
+        self._dream_started = 0.0
+        self._dream_request: Any = None
+        self._exporting = False
+        self._takes_by_track: dict[Path, list[Take]] = {}
+        self._error_box: QMessageBox | None = None
+        self._muted_reason = muted_reason
+        self._build()
+        self._build_actions()
+        if settings.geometry is not None:
+            self.restoreGeometry(settings.geometry)
+        else:
+            self.resize(1400, 860)
+        self.spectrogram.set_db_range(*settings.db_range)
+        self.poll_timer = QTimer(self)
+        self.poll_timer.setInterval(POLL_INTERVAL_MS)
+        self.poll_timer.timeout.connect(self._poll_player)
+        self.poll_timer.start()
+        self._update_status()
+
+    # --- layout -------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.spectrogram = SpectrogramView()
+        self.timeline = GenreTimeline()
+        self.timeline.plot.setXLink(self.spectrogram.plot)
+        center = QSplitter(Qt.Orientation.Vertical)
+        center.addWidget(self.spectrogram)
+        center.addWidget(self.timeline)
+        center.setStretchFactor(0, 4)
+        center.setStretchFactor(1, 1)
+        self.drop_hint = QLabel("Drop an audio file here, or File ▸ Open (Ctrl+O)")
+        self.drop_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        wrapper = QWidget()
+        layout = QVBoxLayout(wrapper)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.drop_hint)
+        layout.addWidget(center, 1)
+        self.setCentralWidget(wrapper)
+
+        self.dream_panel = DreamPanel()
+        self.bars = GenreBars()
+        self.meter = HonestMeter()
+        self.take_list = TakeList()
+        for title, widget, area in (
+            ("Dream", self.dream_panel, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("What the network hears", self.bars, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("Honest meter", self.meter, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("Takes", self.take_list, Qt.DockWidgetArea.LeftDockWidgetArea),
+        ):
+            dock = QDockWidget(title, self)
+            dock.setObjectName(title)
+            dock.setWidget(widget)
+            dock.setFeatures(
+                QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            )
+            self.addDockWidget(area, dock)
+
+        self.status_device = QLabel()
+        self.status_model = QLabel("models: loading…")
+        self.status_rate = QLabel()
+        self.busy = QProgressBar()
+        self.busy.setMaximumWidth(160)
+        self.busy.setRange(0, 0)
+        self.busy.setVisible(False)
+        status_widgets: tuple[QWidget, ...] = (self.busy, self.status_device, self.status_model, self.status_rate)
+        for status_widget in status_widgets:
+            self.statusBar().addPermanentWidget(status_widget)
+
+        self.spectrogram.seekRequested.connect(self.seek)
+        self.dream_panel.dreamRequested.connect(self.start_dream)
+        self.dream_panel.cancelRequested.connect(self.cancel_dream)
+        self.take_list.takeActivated.connect(self._audition)
+
+    def _build_actions(self) -> None:
+        def action(
+            text: str,
+            shortcut: str | QKeySequence.StandardKey | None,
+            slot: Callable[..., Any],
+            tip: str,
+            checkable: bool = False,
+        ) -> QAction:
+            act = QAction(text, self)
+            if shortcut is not None:
+                act.setShortcut(QKeySequence(shortcut))
+            act.setToolTip(tip)
+            act.setStatusTip(tip)
+            act.setCheckable(checkable)
+            act.triggered.connect(slot)
+            self.addAction(act)
+            return act
+
+        self.open_action = action(
+            "&Open…", QKeySequence.StandardKey.Open, self.open_dialog, "Open an audio file (Ctrl+O)"
+        )
+        self.export_action = action(
+            "&Export take…", "Ctrl+E", self.export_dialog, "Export the current take as WAV or FLAC"
+        )
+        self.export_png_action = action(
+            "Export spectrogram PNG…", None, self.export_png_dialog, "Save the spectrogram view as PNG"
+        )
+        self.quit_action = action("&Quit", QKeySequence.StandardKey.Quit, self.close, "Quit Deep Trance")
+        self.undo_action = self.take_list.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence("Ctrl+Z"))
+        self.redo_action = self.take_list.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcut(QKeySequence("Ctrl+Shift+Z"))
+        self.addAction(self.undo_action)
+        self.addAction(self.redo_action)
+        self.delete_take_action = action(
+            "Delete take", None, self.take_list.delete_current, "Delete the selected take"
+        )
+        self.continue_action = action(
+            "Dream from this take",
+            None,
+            self.dream_from_take,
+            "Use the selected take as the starting point of the next dream",
+        )
+        self.play_action = action("Play/Pause", "Space", self.toggle_play, "Play or pause (Space)")
+        self.stop_action = action("Stop", None, self.stop, "Stop and rewind")
+        self.ab_action = action(
+            "A/B: dream ↔ original",
+            "B",
+            self.toggle_ab,
+            "Switch between the dream and the original at the same position (B)",
+        )
+        self.loop_action = action(
+            "Loop region", "L", self.toggle_loop, "Loop the selected region (L)", checkable=True
+        )
+        self.dream_action = action("&Dream", "Ctrl+D", self.start_dream, "Dream from the playhead (Ctrl+D)")
+        self.cancel_action = action("Cancel dream", "Esc", self.cancel_dream, "Stop the dream (Esc)")
+        self.diff_action = action(
+            "Difference view",
+            "D",
+            self.toggle_difference,
+            "Show what the network added: dreamed minus original, dB (D)",
+            checkable=True,
+        )
+        self.db_action = action("dB range…", None, self.db_range_dialog, "Colour range of the spectrogram")
+
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        file_menu.addAction(self.open_action)
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        self._refresh_recent()
+        file_menu.addAction(self.export_action)
+        file_menu.addAction(self.export_png_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        edit = menu.addMenu("&Edit")
+        for act in (self.undo_action, self.redo_action, self.delete_take_action, self.continue_action):
+            edit.addAction(act)
+        transport = menu.addMenu("&Transport")
+        for act in (self.play_action, self.stop_action, self.ab_action, self.loop_action):
+            transport.addAction(act)
+        dream = menu.addMenu("&Dream")
+        dream.addAction(self.dream_action)
+        dream.addAction(self.cancel_action)
+        view = menu.addMenu("&View")
+        view.addAction(self.diff_action)
+        view.addAction(self.db_action)
+
+    def _refresh_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in self.settings.recent_files:
+            act = self.recent_menu.addAction(path)
+            act.triggered.connect(lambda _=False, p=path: self.open_path(Path(p)))
+        self.recent_menu.setEnabled(bool(self.settings.recent_files))
+
+    def _update_status(self) -> None:
+        self.status_device.setText(f"output: {self.player.backend_description}")
+        rate = self.track.clip.sample_rate_hz if self.track else 0
+        channels = self.track.clip.channels if self.track else 0
+        self.status_rate.setText(f"{rate} Hz · {channels} ch" if rate else "no track")
+        loaded = ", ".join(sorted(self.models)) or "loading…"
+        self.status_model.setText(f"models: {loaded}")
+
+    # --- workers --------------------------------------------------------------------------------
+
+    def _start(self, worker: Any) -> Any:
+        self._workers.add(worker)
+        worker.finished.connect(lambda w=worker: self._workers.discard(w))
+        worker.start()
+        return worker
+
+    def busy_workers(self) -> int:
+        """Workers still running (tests, close)."""
+        return len(self._workers)
+
+    # --- models ---------------------------------------------------------------------------------
+
+    def load_models(self, names: list[str]) -> None:
+        """Load models on a worker; the dream panel fills when they are ready."""
+        self.busy.setVisible(True)
+        self.statusBar().showMessage("Loading the listening models…")
+
+        def job() -> Iterator[tuple[str, Any]]:
+            for name in names:
+                yield name, self._model_loader(name)
+
+        worker = create_worker(job, _start_thread=False, _ignore_errors=True)
+        worker.yielded.connect(self._model_loaded)
+        worker.errored.connect(lambda err: self.show_error("Could not load a model", str(err)))
+        worker.finished.connect(lambda *_: self._models_done())
+        self._start(worker)
+
+    def _model_loaded(self, item: tuple[str, Any]) -> None:
+        name, model = item
+        self.models[name] = model
+        self._update_status()
+
+    def _models_done(self) -> None:
+        self.busy.setVisible(False)
+        self.statusBar().showMessage("Models ready", 3000)
+        labels = {name: tuple(model.labels) for name, model in self.models.items()}
+        layers = {name: tuple(model.network.FEATURES) for name, model in self.models.items()}
+        self.dream_panel.set_models(labels, layers)
+        self.dream_panel.apply_state(self.settings.dream)
+        self.modelsReady.emit()
+        if self.track is not None:
+            self._predict_track()
+
+    # --- loading --------------------------------------------------------------------------------
+
+    def open_dialog(self) -> None:
+        """File ▸ Open."""
+        path, _ = QFileDialog.getOpenFileName(self, "Open audio", self.settings.last_folder, AUDIO_FILTER)
+        if path:
+            self.open_path(Path(path))
+
+    def open_path(self, path: Path) -> None:
+        """Decode and analyse ``path`` on a worker; the current track stays until it succeeds."""
+        self.busy.setVisible(True)
+        self.statusBar().showMessage(f"Loading {path.name}…")
+        worker = create_worker(_load_track, path, _start_thread=False, _ignore_errors=True)
+        worker.returned.connect(self._track_ready)
+        worker.errored.connect(lambda err: self._load_failed(path, err))
+        self._start(worker)
+
+    def _load_failed(self, path: Path, err: BaseException) -> None:
+        self.busy.setVisible(False)
+        message = str(err) if isinstance(err, DeepTranceError) else f"{path}: {type(err).__name__}: {err}"
+        self.loadFailed.emit(message)
+        kept = f"\n\nStill loaded: {self.track.path.name}" if self.track else ""
+        self.show_error("Could not open this file", message + kept)
+
+    def _track_ready(self, loaded: LoadedTrack) -> None:
+        self.busy.setVisible(False)
+        if self.track is not None:
+            self._takes_by_track[self.track.path] = self.take_list.takes()
+        self.cancel_dream()
+        self.track = loaded
+        try:
+            self.player.load(loaded.clip)
+        except DeepTranceError as err:
+            self.show_error("Audio output", str(err))
+        self.spectrogram.set_spectrogram(loaded.spectrogram)
+        self.spectrogram.set_region(0.0, loaded.clip.duration_s)
+        self.spectrogram.set_playhead(0.0)
+        self.drop_hint.setVisible(False)
+        self.take_list.clear_takes()
+        for take in self._takes_by_track.get(loaded.path, []):
+            self.take_list._insert(self.take_list.count(), take)
+        self.setWindowTitle(f"Deep Trance — {loaded.path.name}")
+        self.settings.last_folder = str(loaded.path.parent)
+        remember_file(self.settings, str(loaded.path))
+        self._refresh_recent()
+        self._update_status()
+        for warning in loaded.clip.warnings:
+            self.statusBar().showMessage(f"{loaded.path.name}: {warning}", 8000)
+        self.trackLoaded.emit(loaded)
+        if self.models:
+            self._predict_track()
+
+    def _predict_track(self) -> None:
+        """Predictions of the loaded track (bars + timeline), on a worker."""
+        assert self.track is not None
+        name = self.dream_panel.dreamer.currentText() or next(iter(self.models))
+        model = self.models.get(name)
+        if model is None:
+            return
+        clip = self.track.clip
+
+        def job() -> Any:
+            from deeptrance_gui.core.model.predict import predict
+
+            return predict(clip, model)
+
+        worker = create_worker(job, _start_thread=False, _ignore_errors=True)
+        worker.returned.connect(self._show_track_prediction)
+        worker.errored.connect(lambda err: self.show_error("Prediction failed", str(err)))
+        self._start(worker)
+
+    def _show_track_prediction(self, prediction: Any) -> None:
+        from deeptrance_gui.core.dream.steps import Predictions
+        from deeptrance_gui.core.model.frontend import PATCH_S
+
+        self.bars.show_predictions(
+            Predictions(prediction.model_name, prediction.dataset, prediction.labels, prediction.track_probs)
+        )
+        self.timeline.show_timeline(prediction.labels, prediction.dataset, prediction.patch_probs, PATCH_S)
+        self.predictionsShown.emit(prediction)
+
+    # --- drag and drop ----------------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        urls = [u for u in event.mimeData().urls() if u.isLocalFile()]
+        if urls:
+            event.acceptProposedAction()
+            self.open_path(Path(urls[0].toLocalFile()))
+
+    # --- transport ------------------------------------------------------------------------------
+
+    def toggle_play(self) -> None:
+        """Space."""
+        self.player.toggle()
+
+    def stop(self) -> None:
+        """Stop and rewind."""
+        self.player.stop()
+
+    def seek(self, position_s: float) -> None:
+        """Click or drag on the spectrogram."""
+        self.player.seek(position_s)
+        self.spectrogram.set_playhead(position_s)
+
+    def toggle_ab(self) -> None:
+        """B: dream ↔ original at the same position (crossfaded by the player)."""
+        listening = self.player.poll().listening_to_dream
+        self.player.set_ab(dream=not listening)
+        self.statusBar().showMessage("Listening to the " + ("original" if listening else "dream"), 2000)
+
+    def toggle_loop(self, on: bool) -> None:
+        """Loop the selected region."""
+        self.player.set_loop(self.spectrogram.region_s() if on else None)
+
+    def toggle_difference(self, on: bool) -> None:
+        """Difference view."""
+        self.spectrogram.set_difference(on)
+
+    def db_range_dialog(self) -> None:
+        """Ask for the lower dB bound (upper stays)."""
+        low, high = self.spectrogram.db_range
+        value, ok = QInputDialog.getDouble(self, "dB range", "Lowest dB shown", low, -200, high - 6, 1)
+        if ok:
+            self.spectrogram.set_db_range(value, high)
+
+    def _poll_player(self) -> None:
+        status = self.player.poll()
+        self.spectrogram.set_playhead(status.position_s)
+        if status.error and self.last_error != status.error:
+            self.show_error("Audio output stopped", status.error + "\n\nThe track and takes are kept.")
+        if self._muted_reason:
+            self.statusBar().showMessage(self._muted_reason, 10000)
+            self._muted_reason = None
+
+    # --- dreaming ---------------------------------------------------------------------------
+
+    def dream_from_take(self) -> None:
+        """Continue dreaming from the selected take."""
+        take = self.take_list.current_take()
+        if take is not None:
+            self.start_dream(base_take=take)
+
+    def start_dream(self, *_args: object, base_take: Take | None = None) -> None:
+        """Dream from the playhead over the selected region (Ctrl+D)."""
+        if self._dream_worker is not None:
+            return
+        if self.track is None:
+            self.show_error("Nothing to dream", "Open a track first.")
+            return
+        if not self.models:
+            self.show_error("Models are still loading", "Wait until the status bar says the models are ready.")
+            return
+        from deeptrance_gui.core.dream.engine import dream
+        from deeptrance_gui.core.dream.takes import splice
+
+        region = self.spectrogram.region_s()
+        full = region[0] <= 0.01 and region[1] >= self.track.clip.duration_s - 0.01
+        request = self.dream_panel.request(region=None if full else region, start_s=self.player.poll().position_s)
+        clip = self.track.clip if base_take is None else splice(self.track.clip, base_take.final)
+        try:
+            dreamers = [self.models[name] for name in request.dreamers]
+            judge = self.models.get(request.judge) if request.judge else None
+            if request.judge and judge is None:
+                raise DeepTranceError(f"the judge '{request.judge}' is not loaded")
+            steps = dream(
+                clip,
+                dreamers,
+                objective=request.objective,
+                settings=request.settings,
+                judge=judge,
+                region=request.region,
+                start_s=request.start_s,
+                seed=request.seed,
+                cancel=(cancel := threading.Event()),
+            )
+        except (DeepTranceError, KeyError) as err:
+            self.show_error("Cannot dream", str(err))
+            return
+
+        def job() -> Iterator[Any]:
+            yield from steps
+            if cancel.is_set():
+                yield None  # a last yield lets the worker report 'aborted', never 'returned'
+
+        self._dream_cancel = cancel
+        self._dream_request = request
+        self._dream_started = time.monotonic()
+        self._dream_base = clip
+        worker = create_worker(job, _start_thread=False, _ignore_errors=True)
+        worker.yielded.connect(self._on_dream_step)
+        worker.errored.connect(lambda err: self.show_error("The dream failed", str(err)))
+        worker.aborted.connect(lambda *_: self._on_dream_aborted())
+        worker.finished.connect(lambda *_: self._on_dream_finished())
+        self._dream_worker = worker
+        self.dream_panel.set_running(True)
+        self.dream_panel.progress.setRange(0, request.settings.iterations)
+        self.dream_panel.progress.setValue(0)
+        self.dream_panel.progress.setFormat("starting…")
+        self.player.clear_regions()
+        self.player.set_ab(dream=True)
+        if base_take is not None:
+            self.player.publish_region(base_take.start_s, base_take.audio)
+            self.spectrogram.show_dream_layer(base_take.display_db)
+        else:
+            self.spectrogram.reset_dream()
+        self._start(worker)
+
+    def _on_dream_step(self, step: Any) -> None:
+        if step is None or self._dream_request is None:
+            return
+        request = self._dream_request
+        bar = self.dream_panel.progress
+        bar.setRange(0, step.total_iterations)
+        bar.setValue(step.iteration)
+        per_iteration = step.elapsed_s / step.iteration
+        eta = per_iteration * (step.total_iterations - step.iteration)
+        bar.setFormat(
+            f"iteration {step.iteration}/{step.total_iterations} · objective {step.objective:.3f} · "
+            f"ETA {eta:.0f} s"
+        )
+        if step.audio is not None:
+            self.player.publish_region(step.span_start_s, step.audio)
+            if step.spectrogram is not None:
+                self.spectrogram.write_columns(step.spectrogram_first_column, step.spectrogram.db)
+        self.bars.show_predictions(step.dreamers[0])
+        tag = request.objective.toward or request.objective.away
+        if tag:
+            judge = None if step.judge is None or step.judge_before is None else (step.judge_before, step.judge)
+            self.meter.show_scores(tag, (step.dreamers_before[0], step.dreamers[0]), judge)
+        else:
+            self.meter.show_text(
+                f"Intensifying {request.objective.describe()}: a timbre effect, genre scores are not its goal."
+            )
+        self.dreamStep.emit(step)
+        if step.final:
+            self._finish_take(step)
+
+    def _finish_take(self, final: Any) -> None:
+        request = self._dream_request
+        number = sum(1 for _ in self.take_list.takes()) + 1
+        display = self.spectrogram.current_db()
+        assert display is not None
+        take = Take(
+            name=f"Take {number}: {request.objective.describe()}", request=request, final=final, display_db=display
+        )
+        self.take_list.add_take(take)
+        self.dreamFinished.emit(take)
+
+    def cancel_dream(self) -> None:
+        """Esc: stop the dream within 0.5 s; what was heard so far is discarded."""
+        if self._dream_worker is None or self._dream_cancel is None:
+            return
+        self._dream_cancel.set()
+        self._dream_worker.quit()
+        self.dream_panel.progress.setFormat("cancelling…")
+
+    def _on_dream_aborted(self) -> None:
+        self.player.clear_regions()
+        self.spectrogram.reset_dream()
+        self._audition(self.take_list.current_take())
+        self.dreamCancelled.emit()
+
+    def _on_dream_finished(self) -> None:
+        self._dream_worker = None
+        self._dream_cancel = None
+        self.dream_panel.set_running(False)
+        if self.dream_panel.progress.format().startswith(("cancelling", "starting")):
+            self.dream_panel.progress.setFormat("cancelled")
+
+    def is_dreaming(self) -> bool:
+        """A dream worker is running."""
+        return self._dream_worker is not None
+
+    # --- takes ----------------------------------------------------------------------------------
+
+    def _audition(self, take: Take | None) -> None:
+        if self._dream_worker is not None or self.track is None:
+            return
+        self.player.clear_regions()
+        if take is None:
+            self.spectrogram.reset_dream()
+            return
+        self.player.publish_region(take.start_s, take.audio)
+        self.player.set_ab(dream=True)
+        self.spectrogram.show_dream_layer(take.display_db)
+        tag = take.request.objective.toward or take.request.objective.away
+        if tag:
+            judge = (
+                None
+                if take.final.judge is None or take.final.judge_before is None
+                else (take.final.judge_before, take.final.judge)
+            )
+            self.meter.show_scores(tag, (take.final.dreamers_before[0], take.final.dreamers[0]), judge)
+
+    # --- export -----------------------------------------------------------------------------------
+
+    def export_dialog(self) -> None:
+        """File ▸ Export take (Ctrl+E): WAV or FLAC, 16/24-bit or float, with a JSON sidecar."""
+        take = self.take_list.current_take()
+        if take is None or self.track is None:
+            self.show_error("Nothing to export", "Dream first, then select a take.")
+            return
+        start = str(Path(self.settings.last_folder or ".") / f"{self.track.path.stem} - {take.name}.wav")
+        path, chosen = QFileDialog.getSaveFileName(self, "Export take", start, "WAV (*.wav);;FLAC (*.flac)")
+        if not path:
+            return
+        dest = Path(path)
+        if dest.suffix.lower() not in (".wav", ".flac"):
+            dest = dest.with_suffix(".flac" if "FLAC" in chosen else ".wav")
+        options = ["PCM_24", "PCM_16"] + (["FLOAT"] if dest.suffix.lower() == ".wav" else [])
+        subtype, ok = QInputDialog.getItem(self, "Sample format", "Sample format", options, 0, False)
+        if ok:
+            # The save dialog already asked before replacing an existing file.
+            self.export_take(take, dest, subtype=subtype, overwrite=dest.exists())
+
+    def export_take(self, take: Take, dest: Path, *, subtype: str = "PCM_24", overwrite: bool = False) -> None:
+        """Write ``take`` (whole track) and its sidecar atomically, on a worker."""
+        assert self.track is not None
+        from deeptrance_gui.core.audio import save_audio
+        from deeptrance_gui.core.dream.takes import sidecar_path, sidecar_record, splice, write_json_atomic
+
+        clip, source = self.track.clip, self.track.path
+
+        def job() -> Path:
+            save_audio(splice(clip, take.final), dest, subtype=subtype, overwrite=overwrite)
+            record = sidecar_record(take.request, take.final, input_path=source, output_path=dest)
+            write_json_atomic(record, sidecar_path(dest), overwrite=overwrite)
+            return dest
+
+        self._exporting = True
+        worker = create_worker(job, _start_thread=False, _ignore_errors=True)
+        worker.returned.connect(self._exported)
+        worker.errored.connect(lambda err: self.show_error("Export failed", str(err)))
+        worker.finished.connect(lambda *_: setattr(self, "_exporting", False))
+        self._start(worker)
+
+    def _exported(self, path: Path) -> None:
+        self.statusBar().showMessage(f"Exported {path}", 8000)
+        self.exportFinished.emit(path)
+
+    def export_png_dialog(self) -> None:
+        """Save the spectrogram view as PNG."""
+        path, _ = QFileDialog.getSaveFileName(self, "Export spectrogram", self.settings.last_folder, "PNG (*.png)")
+        if path:
+            self.export_png(Path(path))
+
+    def export_png(self, dest: Path) -> bool:
+        """Grab the spectrogram widget into a PNG."""
+        ok = bool(self.spectrogram.grab().save(str(dest), "PNG"))
+        if not ok:
+            self.show_error("Export failed", f"Could not write {dest}")
+        return ok
+
+    # --- errors and closing -------------------------------------------------------------------
+
+    def show_error(self, title: str, message: str) -> None:
+        """A non-blocking error dialog (GUI thread)."""
+        self.last_error = message
+        self.statusBar().showMessage(message.splitlines()[0], 8000)
+        if self._error_box is not None:
+            self._error_box.close()
+        box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, self)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.open()
+        self._error_box = box
+
+    def confirm_close(self) -> bool:
+        """Ask before quitting while dreaming or exporting (tests replace this)."""
+        if not (self.is_dreaming() or self._exporting):
+            return True
+        answer = QMessageBox.question(
+            self, "Quit Deep Trance?", "A dream or export is still running. Stop it and quit?"
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def shutdown(self) -> None:
+        """Stop the stream, cancel and await workers, save settings."""
+        self.poll_timer.stop()
+        self.spectrogram.stop()
+        self.player.close()
+        self.cancel_dream()
+        from PySide6.QtCore import QThreadPool
+
+        QThreadPool.globalInstance().waitForDone(10_000)
+        self.settings.geometry = self.saveGeometry()
+        self.settings.db_range = self.spectrogram.db_range
+        self.settings.dream = self.dream_panel.state() if self.models else self.settings.dream
+        save_settings(self.settings)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.confirm_close():
+            event.ignore()
+            return
+        self.shutdown()
+        event.accept()

@@ -1,0 +1,206 @@
+"""Spectrogram with a log-frequency axis, playhead, dream region and a difference view.
+
+pyqtgraph's fast image path: one ``ImageItem`` fed row-major float32 with fixed levels and a
+colour map set once; ``setRect`` maps it to seconds × log10(Hz). Dream updates write into the
+view's own buffer and are applied by a 10 Hz timer (coalesced), never per step.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from deeptrance_gui.core.dsp.stft import DisplaySpectrogram
+
+pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
+
+UPDATE_INTERVAL_MS = 100
+DIFF_RANGE_DB = 12.0
+
+
+class LogFrequencyAxis(pg.AxisItem):  # type: ignore[misc]
+    """Axis whose values are log10(Hz), labelled in Hz / kHz."""
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, list[float]]]:
+        majors = [math.log10(f) for f in (50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000)]
+        return [(1.0, [v for v in majors if minVal <= v <= maxVal])]
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        labels = []
+        for v in values:
+            hz = 10**v
+            labels.append(f"{hz / 1000:g}k" if hz >= 1000 else f"{hz:g}")
+        return labels
+
+
+class SpectrogramView(QWidget):
+    """Spectrogram of the current audio (original or dreamed) with transport overlays.
+
+    Signals
+    -------
+    seekRequested(float)
+        The user clicked or dragged the playhead to a time in seconds.
+    regionChanged(float, float)
+        The dream region changed (seconds).
+    """
+
+    seekRequested = Signal(float)
+    regionChanged = Signal(float, float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plot = pg.PlotWidget(axisItems={"left": LogFrequencyAxis("left")})
+        self.plot.setLabel("bottom", "time", units="s")
+        self.plot.setLabel("left", "frequency (Hz)")
+        self.plot.getAxis("left").setWidth(110)
+        self.plot.setMouseEnabled(x=True, y=False)
+        self.plot.setMenuEnabled(False)
+        self.image = pg.ImageItem()
+        self.plot.addItem(self.image)
+        self.colorbar = pg.ColorBarItem(
+            values=(-90, 0), colorMap=pg.colormap.get("inferno"), label="dB", interactive=True, width=12
+        )
+        self.colorbar.setImageItem(self.image, insert_in=self.plot.getPlotItem())
+        self.colorbar.sigLevelsChangeFinished.connect(self._levels_changed)
+        self.playhead = pg.InfiniteLine(pos=0.0, angle=90, movable=True, pen=pg.mkPen("#7fdbff", width=2))
+        self.playhead.setZValue(20)
+        self.playhead.sigDragged.connect(lambda line: self.seekRequested.emit(float(line.value())))
+        self.plot.addItem(self.playhead)
+        self.region = pg.LinearRegionItem(values=(0.0, 1.0), brush=pg.mkBrush(120, 200, 255, 30))
+        self.region.setZValue(10)
+        self.region.sigRegionChangeFinished.connect(self._region_changed)
+        self.plot.addItem(self.region)
+        self.plot.scene().sigMouseClicked.connect(self._clicked)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot)
+        self._original: np.ndarray | None = None
+        self._current: np.ndarray | None = None
+        self._spectrogram: DisplaySpectrogram | None = None
+        self._dirty = False
+        self._difference = False
+        self._db_range = (-90.0, 0.0)
+        self.update_timer = QTimer(self)
+        self.update_timer.setInterval(UPDATE_INTERVAL_MS)
+        self.update_timer.timeout.connect(self._apply_pending)
+        self.update_timer.start()
+        self.applied_updates = 0
+
+    # --- data -------------------------------------------------------------------------------
+
+    def set_spectrogram(self, spectrogram: DisplaySpectrogram) -> None:
+        """Show a new track's spectrogram (resets the dream layer). GUI thread."""
+        self._spectrogram = spectrogram
+        self._original = spectrogram.db.copy()
+        self._current = spectrogram.db.copy()
+        f = spectrogram.frequencies_hz
+        low, high = math.log10(f[0]), math.log10(f[-1])
+        self._rect = pg.QtCore.QRectF(0.0, low, spectrogram.duration_s, high - low)
+        self._dirty = True
+        self._apply_pending()
+        self.plot.setXRange(0, spectrogram.duration_s, padding=0)
+        self.plot.setYRange(low, high, padding=0)
+        self.plot.setLimits(xMin=0, xMax=spectrogram.duration_s, yMin=low, yMax=high)
+        self.region.setBounds((0, spectrogram.duration_s))
+
+    def write_columns(self, first_column: int, db: np.ndarray) -> None:
+        """Replace columns of the dreamed layer (applied at ≤ 10 Hz). GUI thread."""
+        if self._current is None:
+            return
+        end = min(self._current.shape[1], first_column + db.shape[1])
+        if end <= first_column:
+            return
+        self._current[:, first_column:end] = db[:, : end - first_column]
+        self._dirty = True
+
+    def reset_dream(self) -> None:
+        """Back to the original spectrogram."""
+        if self._original is not None:
+            self._current = self._original.copy()
+            self._dirty = True
+
+    def show_dream_layer(self, dream_db: np.ndarray | None) -> None:
+        """Show a take's full spectrogram (or the original when None)."""
+        if self._original is None:
+            return
+        self._current = (
+            self._original.copy() if dream_db is None else dream_db[:, : self._original.shape[1]].copy()
+        )
+        self._dirty = True
+
+    def set_difference(self, on: bool) -> None:
+        """Toggle the difference view (dreamed − original, dB)."""
+        self._difference = on
+        cmap = pg.colormap.get("CET-D1") if on else pg.colormap.get("inferno")
+        self.colorbar.setColorMap(cmap)
+        levels = (-DIFF_RANGE_DB, DIFF_RANGE_DB) if on else self._db_range
+        self.colorbar.setLevels(levels)
+        self._dirty = True
+
+    def set_db_range(self, low: float, high: float) -> None:
+        """Colour range of the normal view."""
+        self._db_range = (low, high)
+        if not self._difference:
+            self.colorbar.setLevels((low, high))
+
+    @property
+    def db_range(self) -> tuple[float, float]:
+        """Current colour range of the normal view."""
+        return self._db_range
+
+    def set_region(self, start_s: float, end_s: float) -> None:
+        """Move the dream region."""
+        self.region.setRegion((start_s, end_s))
+
+    def region_s(self) -> tuple[float, float]:
+        """Dream region in seconds."""
+        a, b = self.region.getRegion()
+        return float(min(a, b)), float(max(a, b))
+
+    def set_playhead(self, position_s: float) -> None:
+        """Move the playhead (unless the user is dragging it)."""
+        if not self.playhead.moving:
+            self.playhead.setValue(position_s)
+
+    def current_db(self) -> np.ndarray | None:
+        """The dreamed layer (rows, frames) as shown (not the difference)."""
+        return None if self._current is None else self._current.copy()
+
+    # --- internals --------------------------------------------------------------------------
+
+    def _apply_pending(self) -> None:
+        if not self._dirty or self._current is None:
+            return
+        self._dirty = False
+        if self._difference and self._original is not None:
+            data = self._current - self._original
+            levels = (-DIFF_RANGE_DB, DIFF_RANGE_DB)
+        else:
+            data = self._current
+            levels = self._db_range
+        self.image.setImage(data, autoLevels=False, levels=levels)
+        self.image.setRect(self._rect)
+        self.applied_updates += 1
+
+    def _levels_changed(self) -> None:
+        if not self._difference:
+            low, high = self.colorbar.levels()
+            self._db_range = (float(low), float(high))
+
+    def _region_changed(self) -> None:
+        start, end = self.region_s()
+        self.regionChanged.emit(start, end)
+
+    def _clicked(self, event: object) -> None:
+        pos = event.scenePos()  # type: ignore[attr-defined]
+        view = self.plot.getPlotItem().vb
+        if view.sceneBoundingRect().contains(pos):
+            self.seekRequested.emit(max(0.0, float(view.mapSceneToView(pos).x())))
+
+    def stop(self) -> None:
+        """Stop the update timer (window closing)."""
+        self.update_timer.stop()

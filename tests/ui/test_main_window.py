@@ -1,0 +1,233 @@
+"""The workstation window with tiny models, offscreen."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QMessageBox
+
+from deeptrance_gui.core.audio import load_audio
+from deeptrance_gui.core.dream.takes import read_sidecar, sidecar_path
+from deeptrance_gui.ui.main_window import MainWindow
+from deeptrance_gui.ui.settings import AppSettings, DreamPanelState, load_settings, save_settings
+from tests.ui.conftest import write_music
+
+
+def load(qtbot, window: MainWindow, path: Path) -> None:
+    with qtbot.waitSignal(window.trackLoaded, timeout=10_000):
+        window.open_path(path)
+
+
+def test_drop_loads_a_file(qtbot, window: MainWindow, music_file: Path) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(music_file))])
+    event = QDropEvent(
+        QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
+    with qtbot.waitSignal(window.trackLoaded, timeout=10_000):
+        window.dropEvent(event)
+    assert window.track is not None and window.track.path == music_file
+    assert window.spectrogram.current_db() is not None
+    assert "song.wav" in window.windowTitle()
+    with qtbot.waitSignal(window.predictionsShown, timeout=10_000):
+        pass
+    assert window.bars.shown
+
+
+def test_bad_file_keeps_the_current_track(qtbot, window: MainWindow, music_file: Path, tmp_path: Path) -> None:
+    load(qtbot, window, music_file)
+    bad = tmp_path / "notes.mp3"
+    bad.write_text("this is a shopping list, not a song\n" * 10)
+    with qtbot.waitSignal(window.loadFailed, timeout=10_000) as blocker:
+        window.open_path(bad)
+    assert "text file" in blocker.args[0]
+    assert window.track is not None and window.track.path == music_file
+    assert window._error_box is not None and window._error_box.isVisible()
+    assert "Still loaded: song.wav" in window._error_box.text()
+
+
+def test_dream_updates_progress_predictions_spectrogram_and_makes_a_take(
+    qtbot, window: MainWindow, music_file: Path
+) -> None:
+    load(qtbot, window, music_file)
+    before_updates = window.spectrogram.applied_updates
+    steps = []
+    window.dreamStep.connect(steps.append)
+    with qtbot.waitSignal(window.dreamFinished, timeout=30_000) as blocker:
+        window.start_dream()
+    take = blocker.args[0]
+    assert [s.iteration for s in steps] == [1, 2, 3]
+    assert window.dream_panel.progress.value() == 3
+    assert "iteration 3/3" in window.dream_panel.progress.text()
+    qtbot.waitUntil(lambda: window.spectrogram.applied_updates > before_updates, timeout=2_000)
+    assert window.bars.shown and window.bars.title.text().endswith("tiny-a")
+    assert "tiny-b" in window.meter.judge_label.text()
+    assert window.take_list.count() == 1 and window.take_list.current_take() is take
+    qtbot.waitUntil(lambda: not window.is_dreaming(), timeout=5_000)
+    assert window.dream_panel.dream_button.isEnabled()
+
+
+def test_cancel_stops_within_half_a_second_without_returned(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    load(qtbot, window, write_music(tmp_path / "long.wav", duration_s=30.0))
+    window.dream_panel.iterations.setValue(200)
+    with qtbot.waitSignal(window.dreamStep, timeout=20_000):
+        window.start_dream()
+    returned = []
+    window._dream_worker.returned.connect(returned.append)
+    started = time.monotonic()
+    with qtbot.waitSignal(window.dreamCancelled, timeout=5_000):
+        window.cancel_dream()
+    qtbot.waitUntil(lambda: not window.is_dreaming(), timeout=5_000)
+    assert time.monotonic() - started < 0.5 + 0.3  # engine ≤ 0.5 s, plus event delivery
+    assert not returned
+    assert window.take_list.count() == 0
+    assert window.dream_panel.progress.text() == "cancelled"
+
+
+def test_take_audition_ab_export_and_decode(qtbot, window: MainWindow, music_file: Path, tmp_path: Path) -> None:
+    load(qtbot, window, music_file)
+    with qtbot.waitSignal(window.dreamFinished, timeout=30_000) as blocker:
+        window.start_dream()
+    take = blocker.args[0]
+    qtbot.waitUntil(lambda: not window.is_dreaming(), timeout=5_000)
+    window._audition(take)
+    window.player.seek(0.0)
+    window.player.play()
+    backend = window.backend
+    backend.pump(512)  # seek crossfade
+    heard = backend.pump(1024)
+    start = 512
+    np.testing.assert_allclose(heard, take.audio.T[start : start + 1024], atol=1e-6)
+    window.toggle_ab()  # → original
+    backend.pump(1024)
+    original = backend.pump(1024)
+    np.testing.assert_allclose(original, window.track.clip.samples.T[2560:3584], atol=1e-6)
+
+    dest = tmp_path / "take.flac"
+    with qtbot.waitSignal(window.exportFinished, timeout=10_000):
+        window.export_take(take, dest, subtype="PCM_24")
+    written = load_audio(dest)
+    assert written.samples.shape == window.track.clip.samples.shape
+    record = read_sidecar(sidecar_path(dest))
+    assert record["request"]["dreamers"] == ["tiny-a"] and record["request"]["judge"] == "tiny-b"
+    # Never overwrites without asking.
+    with qtbot.waitSignal(window.loadFailed, timeout=200, raising=False):
+        window.export_take(take, dest, subtype="PCM_24")
+    qtbot.waitUntil(lambda: window.busy_workers() == 0, timeout=5_000)
+    assert window.last_error is not None and "already exists" in window.last_error
+    png = tmp_path / "spectrogram.png"
+    assert window.export_png(png) and png.stat().st_size > 1000
+
+
+def test_takes_rename_delete_undo_redo(qtbot, window: MainWindow, music_file: Path) -> None:
+    load(qtbot, window, music_file)
+    with qtbot.waitSignal(window.dreamFinished, timeout=30_000) as blocker:
+        window.start_dream()
+    take = blocker.args[0]
+    qtbot.waitUntil(lambda: not window.is_dreaming(), timeout=5_000)
+    window.take_list.rename(take, "bright chorus")
+    assert window.take_list.item(0).text() == "bright chorus"
+    window.take_list.delete_current()
+    assert window.take_list.count() == 0
+    window.undo_action.trigger()
+    assert window.take_list.count() == 1
+    window.undo_action.trigger()
+    assert take.name.startswith("Take 1")
+    window.redo_action.trigger()
+    assert take.name == "bright chorus"
+    # Continue dreaming from the take.
+    with qtbot.waitSignal(window.dreamFinished, timeout=30_000):
+        window.dream_from_take()
+    qtbot.waitUntil(lambda: not window.is_dreaming(), timeout=5_000)
+    assert window.take_list.count() == 2
+
+
+def test_shortcuts_and_tooltips(window: MainWindow) -> None:
+    shortcuts = {a.shortcut().toString() for a in window.actions()}
+    for key in ("Space", "Ctrl+O", "Ctrl+D", "Esc", "B", "Ctrl+Z", "Ctrl+Shift+Z", "Ctrl+E"):
+        assert key in shortcuts, key
+    panel = window.dream_panel
+    for widget in (
+        panel.mode,
+        panel.dreamer,
+        panel.judge,
+        panel.toward,
+        panel.away,
+        panel.iterations,
+        panel.strength,
+        panel.seed,
+        panel.dream_button,
+        panel.cancel_button,
+    ):
+        assert widget.toolTip(), widget
+    assert "tiny" in window.status_model.text()
+
+
+def test_settings_round_trip_and_bad_values(qapp) -> None:
+    settings = AppSettings(
+        last_folder="/music",
+        recent_files=["/music/a.wav"],
+        db_range=(-80.0, -5.0),
+        dream=DreamPanelState(toward="jazz", iterations=33, strength_db=9.0, seed=4),
+    )
+    save_settings(settings)
+    again = load_settings()
+    assert again.last_folder == "/music" and again.recent_files == ["/music/a.wav"]
+    assert again.db_range == (-80.0, -5.0)
+    assert (again.dream.toward, again.dream.iterations, again.dream.strength_db, again.dream.seed) == (
+        "jazz",
+        33,
+        9.0,
+        4,
+    )
+    from deeptrance_gui.ui import settings as settings_module
+
+    store = settings_module._store()
+    store.setValue("dream/iterations", "lots")
+    store.setValue("dream/strength_db", 99)
+    store.setValue("view/theme", "purple")
+    store.sync()
+    tolerant = load_settings()
+    assert tolerant.dream.iterations == 20 and tolerant.dream.strength_db == 6.0 and tolerant.theme == "system"
+
+
+def test_close_while_dreaming_stops_everything(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    load(qtbot, window, write_music(tmp_path / "long.wav", duration_s=30.0))
+    window.dream_panel.iterations.setValue(200)
+    with qtbot.waitSignal(window.dreamStep, timeout=20_000):
+        window.start_dream()
+    asked = []
+    window.confirm_close = lambda: asked.append(True) or True
+    window.close()
+    assert asked
+    assert not window.poll_timer.isActive()
+    assert not window.spectrogram.update_timer.isActive()
+    assert load_settings().dream.iterations == 200
+
+
+def test_dream_refusals_show_errors(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    window.start_dream()
+    assert "Open a track first" in (window.last_error or "")
+    import soundfile as sf
+
+    blip = tmp_path / "blip.wav"
+    sf.write(blip, np.full((8000, 1), 0.1, np.float32) * np.sin(np.arange(8000))[:, None], 16_000)
+    load(qtbot, window, blip)
+    window.start_dream()
+    assert "at least 1 s" in (window.last_error or "")
+    assert not window.is_dreaming()
+    assert isinstance(window._error_box, QMessageBox)
+
+
+@pytest.mark.parametrize("name", ["difference"])
+def test_difference_view(qtbot, window: MainWindow, music_file: Path, name: str) -> None:
+    load(qtbot, window, music_file)
+    window.diff_action.trigger()
+    qtbot.waitUntil(lambda: window.spectrogram._difference, timeout=1_000)
+    levels = window.spectrogram.colorbar.levels()
+    assert levels[0] == -levels[1]

@@ -1,0 +1,83 @@
+"""``make screenshot``: the real app, real models, demo clip, a short dream → docs/screenshot.png.
+
+Runs under Xvfb (re-executes itself through ``xvfb-run`` when there is no display), so the
+picture is what a user's X11 session shows, not the offscreen renderer.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+
+def main() -> int:
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshot.png").resolve()
+    if not os.environ.get("DISPLAY"):
+        if shutil.which("xvfb-run") is None:
+            print("xvfb-run not found; install it with: sudo apt-get install xvfb xauth", file=sys.stderr)
+            return 2
+        cmd = ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24", sys.executable, __file__, str(out)]
+        return subprocess.call(cmd)
+    os.environ["QT_QPA_PLATFORM"] = "xcb"
+    os.environ.setdefault("DEEPTRANCE_HOME", str(Path("build/screenshot-home").resolve()))
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from deeptrance_gui.core import paths
+    from deeptrance_gui.core.model.loading import load_model
+    from deeptrance_gui.core.model.registry import available_models
+    from deeptrance_gui.core.playback import NullBackend, Player
+    from deeptrance_gui.ui.main_window import MainWindow
+    from deeptrance_gui.ui.settings import AppSettings
+    from deeptrance_gui.ui.theme import apply_theme
+
+    app = QApplication(sys.argv[:1])
+    apply_theme(app, "dark")
+    window = MainWindow(
+        AppSettings(),
+        Player(NullBackend("screenshot")),
+        model_loader=load_model,
+        model_names=list(available_models()),
+    )
+    window.resize(1560, 940)
+    window.show()
+    state = {"track": False, "models": False}
+
+    def maybe_dream() -> None:
+        if state["track"] and state["models"] and not window.is_dreaming():
+            window.dream_panel.iterations.setValue(8)
+            window.dream_panel.toward.setCurrentText("rock")
+            window.seek(6.0)
+            window.start_dream()
+
+    def ready(key: str) -> None:
+        state[key] = True
+        maybe_dream()
+
+    def finished(_take: object) -> None:
+        window.diff_action.setChecked(False)
+        QTimer.singleShot(800, grab)
+
+    def grab() -> None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        window.grab().save(str(out), "PNG")
+        print(f"wrote {out}")
+        window.close()
+        app.quit()
+
+    window.trackLoaded.connect(lambda _t: ready("track"))
+    window.modelsReady.connect(lambda: ready("models"))
+    window.dreamFinished.connect(finished)
+    window.open_path(paths.demo_clip_path())
+    window.load_models(["msd-musicnn", "mtt-musicnn", "msd-vgg"])
+    QTimer.singleShot(120_000, app.quit)
+    app.exec()
+    return 0 if out.exists() else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
