@@ -12,11 +12,12 @@ SYSTEM_PACKAGES := libportaudio2 libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 li
 	libdbus-1-3 xvfb xauth
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test lint typecheck contracts pytest bench screenshot package sysdeps venv clean help
+.PHONY: run test check lint typecheck contracts pytest bench screenshot package sysdeps venv clean help
 
 help:
 	@echo "make run      open Deep Trance with the demo clip"
-	@echo "make test     ruff, mypy, import-linter and the whole pytest suite (headless)"
+	@echo "make test     ruff, mypy, import-linter, the bundle and the whole test suite (headless)"
+	@echo "make check    the same without building the bundle (quick)"
 	@echo "make bench    benchmarks (ratios against baselines measured in the same run)"
 	@echo "make package  PyInstaller one-folder bundle in dist/DeepTrance"
 
@@ -65,7 +66,12 @@ contracts: $(STAMP)
 pytest: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test: lint typecheck contracts pytest
+# Everything CI runs: static checks, the bundle, then the whole suite (bundle test included).
+test: lint typecheck contracts package
+	QT_QPA_PLATFORM=offscreen DEEPTRANCE_REQUIRE_BUNDLE=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The quick loop while developing: no bundle (its test is skipped).
+check: lint typecheck contracts pytest
 
 bench: $(STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -43,6 +43,7 @@ class DreamPanel(QWidget):
         self.description = QLabel()
         self.description.setWordWrap(True)
         self.description.setStyleSheet("color: palette(mid)")
+        self.description.setMinimumHeight(70)
         self.dreamer = QComboBox()
         self.dreamer.setToolTip("The model whose ear the dream optimises")
         self.judge = QComboBox()

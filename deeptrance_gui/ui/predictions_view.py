@@ -22,6 +22,7 @@ class GenreBars(QWidget):
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.setMenuEnabled(False)
         self.plot.setXRange(0, 1, padding=0)
+        self.plot.setMaximumHeight(230)
         self.plot.hideButtons()
         self.bars = pg.BarGraphItem(x0=[], y=[], height=0.7, width=[], brush="#4fa3e0")
         self.plot.addItem(self.bars)
@@ -127,6 +128,7 @@ class HonestMeter(QWidget):
         for label in (self.dreamer_label, self.judge_label, self.sentence):
             label.setWordWrap(True)
         self.sentence.setStyleSheet("font-weight: bold")
+        self.setMinimumHeight(110)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.dreamer_label)

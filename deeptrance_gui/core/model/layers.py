@@ -46,9 +46,18 @@ VGG_LAYERS = (
 )
 
 
+CNN_LAYERS = (
+    LayerInfo("conv1", 32, "3×3 conv 1 (from-scratch model): local edges and onsets"),
+    LayerInfo("conv2", 64, "3×3 conv 2: short timbral patterns"),
+    LayerInfo("conv3", 96, "3×3 conv 3: texture"),
+    LayerInfo("conv4", 128, "3×3 conv 4: the most abstract maps"),
+    LayerInfo("output", 8, "genre logits; channel = a genre index or name"),
+)
+
+
 def layer_catalogue(architecture: str, *, n_tags: int = 50) -> tuple[LayerInfo, ...]:
-    """The layers of ``architecture`` ('musicnn' or 'vgg')."""
-    layers = MUSICNN_LAYERS if architecture == "musicnn" else VGG_LAYERS
+    """The layers of ``architecture`` ('musicnn', 'vgg' or 'cnn')."""
+    layers = {"musicnn": MUSICNN_LAYERS, "vgg": VGG_LAYERS, "cnn": CNN_LAYERS}[architecture]
     return tuple(
         LayerInfo(layer.layer_id, n_tags, layer.description) if layer.layer_id == "output" else layer
         for layer in layers

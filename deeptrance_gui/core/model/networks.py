@@ -175,13 +175,53 @@ class Vgg(nn.Module):
         return self.features(patches, ("output",))["output"]
 
 
-Tagger = Musicnn | Vgg
+class SmallCnn(nn.Module):
+    """From-scratch baseline like the original Deep Trance prototype's spectrogram CNN:
+    four 3×3 conv blocks (32–128 channels) with pooling, global mean+max pool, linear."""
+
+    architecture = "cnn"
+    FEATURES = ("conv1", "conv2", "conv3", "conv4", "output")
+
+    def __init__(self, n_tags: int = 8) -> None:
+        super().__init__()
+        self.n_tags = n_tags
+        self.input_bn = _bn2d(1)
+        widths = (32, 64, 96, 128)
+        self.convs = nn.ModuleList(
+            [nn.Conv2d(1 if i == 0 else widths[i - 1], w, 3, padding=1) for i, w in enumerate(widths)]
+        )
+        self.bns = nn.ModuleList([_bn2d(w) for w in widths])
+        self.dropout = nn.Dropout(0.3)
+        self.output = nn.Linear(2 * widths[-1], n_tags)
+
+    def features(self, patches: torch.Tensor, wanted: Collection[str] = ("output",)) -> dict[str, torch.Tensor]:
+        """Named activations ``convN`` (B, C, T', F') and ``output`` (B, n_tags)."""
+        out: dict[str, torch.Tensor] = {}
+        x = self.input_bn(patches.unsqueeze(1))
+        for i, (conv, bn) in enumerate(zip(self.convs, self.bns, strict=True)):
+            x = bn(F.relu(conv(x)))
+            out[f"conv{i + 1}"] = x
+            if not set(wanted) - set(out):
+                return out
+            x = F.max_pool2d(x, 2)
+        pooled = torch.cat([x.mean(dim=(2, 3)), x.amax(dim=(2, 3))], dim=1)
+        out["output"] = self.output(self.dropout(pooled))
+        return out
+
+    def forward(self, patches: torch.Tensor) -> torch.Tensor:
+        """Log-mel patches (B, T, 96) → logits (B, n_tags)."""
+        return self.features(patches, ("output",))["output"]
+
+
+Tagger = Musicnn | Vgg | SmallCnn
 
 
 def build_network(architecture: str, *, n_tags: int = 50) -> Tagger:
-    """A fresh network of ``architecture`` ('musicnn' or 'vgg')."""
+    """A fresh network of ``architecture`` ('musicnn', 'vgg' or 'cnn')."""
     if architecture == "musicnn":
         return Musicnn(n_tags)
     if architecture == "vgg":
         return Vgg(n_tags)
+    if architecture == "cnn":
+        return SmallCnn(n_tags)
     raise ValueError(f"unknown architecture {architecture!r}")

@@ -1,0 +1,195 @@
+"""The feature cache: decode every clip once (all cores), store musicnn log-mel patches in a
+memory-mapped file, resume after an interruption, rebuild when the front end changes.
+
+Layout of a cache folder: ``features.f32`` (float32, shape (n_patches, 187, 96), memmap),
+``index.json`` (per file: first patch, patch count, label, split, or why it was skipped) and
+``frontend.json`` (the parameters that produced it; any change invalidates the cache).
+Decoding runs in a process pool; the mel is computed in numpy there (no torch in workers).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from deeptrance_gui.core.errors import DeepTranceError
+from deeptrance_gui.core.train.datasets import Dataset
+
+PATCH_FRAMES, N_MELS, N_FFT, HOP, RATE = 187, 96, 512, 256, 16_000
+FRONTEND = {
+    "rate": RATE,
+    "n_fft": N_FFT,
+    "hop": HOP,
+    "n_mels": N_MELS,
+    "patch": PATCH_FRAMES,
+    "log": "log10(1+10000*mel)",
+    "window": "hann-periodic",
+    "pad": "centre-zeros",
+    "version": 1,
+}
+MAX_PATCHES_PER_CLIP = 10  # 30 s
+
+
+def log_mel_numpy(wave_16k: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """musicnn's log-mel in numpy (the same as the torch front end), shape (frames, 96)."""
+    from scipy import fft as sp_fft
+
+    from deeptrance_gui.core.model.frontend import mel_filterbank
+
+    n = wave_16k.shape[0]
+    frames = 1 + n // HOP
+    padded = np.zeros((frames - 1) * HOP + N_FFT, np.float32)
+    padded[N_FFT // 2 : N_FFT // 2 + n] = wave_16k
+    window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(N_FFT) / N_FFT)).astype(np.float32)
+    view = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP][:frames]
+    spec = sp_fft.rfft(view * window, axis=-1)
+    power = (spec.real**2 + spec.imag**2).astype(np.float32)
+    mel = power @ mel_filterbank().T
+    return np.log10(1.0 + 10000.0 * mel).astype(np.float32)
+
+
+def clip_patches(path: Path) -> npt.NDArray[np.float32]:
+    """Decode ``path`` (16 kHz mono) → up to 10 patches (n, 187, 96). Runs in worker processes."""
+    from deeptrance_gui.core.audio import load_audio
+
+    clip = load_audio(path, target_sample_rate_hz=RATE, mono=True, max_duration_s=MAX_PATCHES_PER_CLIP * 3.0 + 0.1)
+    wave = clip.samples[0]
+    if wave.shape[0] < PATCH_FRAMES * HOP:
+        if wave.shape[0] < RATE // 2:
+            raise DeepTranceError(f"{path}: only {wave.shape[0] / RATE:.2f} s of audio; too short to train on")
+        wave = np.resize(wave, PATCH_FRAMES * HOP)  # repeat-pad, as musicnn was trained
+    mel = log_mel_numpy(wave)
+    n = mel.shape[0] // PATCH_FRAMES
+    return np.ascontiguousarray(mel[: n * PATCH_FRAMES].reshape(n, PATCH_FRAMES, N_MELS)[:MAX_PATCHES_PER_CLIP])
+
+
+def _worker(path: str) -> tuple[str, npt.NDArray[np.float32] | None, str | None]:
+    try:
+        return path, clip_patches(Path(path)), None
+    except DeepTranceError as err:
+        return path, None, str(err)
+    except Exception as err:  # a worker must report, never kill the pool
+        return path, None, f"{path}: {type(err).__name__}: {err}"
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """Where one clip's patches are in the cache."""
+
+    path: str
+    label: str
+    split: str
+    first: int
+    count: int
+
+
+class FeatureCache:
+    """A memory-mapped store of log-mel patches for one dataset."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.data_path = folder / "features.f32"
+        self.index_path = folder / "index.json"
+        self.frontend_path = folder / "frontend.json"
+
+    @staticmethod
+    def for_dataset(dataset: Dataset, root: Path) -> FeatureCache:
+        """Cache folder named by a hash of the dataset's file list."""
+        key = hashlib.sha1("\n".join(sorted(str(i.path) for i in dataset.items)).encode()).hexdigest()[:16]
+        return FeatureCache(root / key)
+
+    def _load_index(self) -> dict[str, Any]:
+        if not self.index_path.is_file() or not self.frontend_path.is_file():
+            return {"entries": {}, "skipped": {}, "patches": 0}
+        if json.loads(self.frontend_path.read_text()) != FRONTEND:
+            return {"entries": {}, "skipped": {}, "patches": 0}  # front end changed: rebuild
+        index: dict[str, Any] = json.loads(self.index_path.read_text())
+        size = self.data_path.stat().st_size if self.data_path.is_file() else 0
+        if size < index["patches"] * PATCH_FRAMES * N_MELS * 4:
+            return {"entries": {}, "skipped": {}, "patches": 0}
+        return index
+
+    def _save_index(self, index: dict[str, Any]) -> None:
+        tmp = self.index_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(index))
+        os.replace(tmp, self.index_path)
+
+    def build(
+        self,
+        dataset: Dataset,
+        *,
+        workers: int | None = None,
+        progress: Callable[[int, int], None] | None = None,
+        cancel: Callable[[], bool] | None = None,
+    ) -> tuple[list[CacheEntry], dict[str, str]]:
+        """Decode what is not cached yet; return (entries, skipped file → reason).
+
+        Resumable: the index is saved every 32 files; an interrupted build continues where it
+        stopped. Broken files are skipped and listed, never fatal.
+        """
+        self.folder.mkdir(parents=True, exist_ok=True)
+        index = self._load_index()
+        if not index["entries"]:
+            self.data_path.unlink(missing_ok=True)
+        self.frontend_path.write_text(json.dumps(FRONTEND))
+        by_path = {str(i.path): i for i in dataset.items}
+        todo = [p for p in by_path if p not in index["entries"] and p not in index["skipped"]]
+        done = len(by_path) - len(todo)
+        if progress:
+            progress(done, len(by_path))
+        workers = workers or os.cpu_count() or 1
+        with open(self.data_path, "ab") as out:
+            for k, (path, patches, error) in enumerate(self._decode(todo, workers)):
+                if error is not None or patches is None:
+                    index["skipped"][path] = error or "no audio"
+                else:
+                    out.write(patches.astype(np.float32).tobytes())
+                    index["entries"][path] = [index["patches"], int(patches.shape[0])]
+                    index["patches"] += int(patches.shape[0])
+                done += 1
+                if progress:
+                    progress(done, len(by_path))
+                if k % 32 == 31:
+                    out.flush()
+                    self._save_index(index)
+                if cancel is not None and cancel():
+                    break
+            out.flush()
+        self._save_index(index)
+        entries = [
+            CacheEntry(p, by_path[p].label, by_path[p].split, *index["entries"][p])
+            for p in by_path
+            if p in index["entries"]
+        ]
+        skipped = {p: r for p, r in index["skipped"].items() if p in by_path}
+        return entries, skipped
+
+    @staticmethod
+    def _decode(paths: list[str], workers: int) -> Iterator[tuple[str, Any, str | None]]:
+        if workers <= 1 or len(paths) < 4:
+            yield from (_worker(p) for p in paths)
+            return
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            yield from pool.map(_worker, paths, chunksize=4)
+
+    def patches(self) -> npt.NDArray[np.float32]:
+        """All cached patches, memory-mapped read-only, shape (n, 187, 96)."""
+        index = self._load_index()
+        n = int(index["patches"])
+        if n == 0:
+            return np.zeros((0, PATCH_FRAMES, N_MELS), np.float32)
+        return np.memmap(self.data_path, dtype=np.float32, mode="r", shape=(n, PATCH_FRAMES, N_MELS))
+
+
+def items_of(entries: list[CacheEntry], split: str) -> list[CacheEntry]:
+    """Entries of one split."""
+    return [e for e in entries if e.split == split]
