@@ -328,5 +328,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _add_dream_options(evaluate)
     evaluate.set_defaults(handler=_cmd_evaluate, start=None, end=None, away=None, intensify=None)
 
+    from deeptrance_gui import cli_train
+
+    cli_train.register(sub)
+
     self_test = sub.add_parser("self-test", help="headless check: demo clip, predict, dream, write, decode")
     self_test.set_defaults(handler=_cmd_self_test)

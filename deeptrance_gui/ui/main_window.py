@@ -246,6 +246,9 @@ class MainWindow(QMainWindow):
             checkable=True,
         )
         self.db_action = action("dB range…", None, self.db_range_dialog, "Colour range of the spectrogram")
+        self.train_action = action(
+            "Train a genre model…", None, self.open_train_dialog, "Fine-tune on FMA or your own folders of genres"
+        )
 
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
@@ -268,6 +271,8 @@ class MainWindow(QMainWindow):
         view = menu.addMenu("&View")
         view.addAction(self.diff_action)
         view.addAction(self.db_action)
+        tools = menu.addMenu("T&ools")
+        tools.addAction(self.train_action)
 
     def _refresh_recent(self) -> None:
         self.recent_menu.clear()
@@ -685,6 +690,22 @@ class MainWindow(QMainWindow):
         if not ok:
             self.show_error("Export failed", f"Could not write {dest}")
         return ok
+
+    # --- training -----------------------------------------------------------------------------
+
+    def open_train_dialog(self) -> Any:
+        """Tools ▸ Train: a trained model joins the model list when it is done."""
+        from deeptrance_gui.ui.train_dialog import TrainDialog
+
+        dialog = TrainDialog(self)
+        dialog.finishedTraining.connect(self._model_trained)
+        dialog.show()
+        self._train_dialog = dialog
+        return dialog
+
+    def _model_trained(self, report: Any) -> None:
+        if report is not None:
+            self.load_models([report.name])
 
     # --- errors and closing -------------------------------------------------------------------
 

@@ -64,11 +64,20 @@ def music_file(tmp_path: Path) -> Path:
     return write_music(tmp_path / "song.wav")
 
 
+def _load(name: str) -> object:
+    """Tiny models by name; anything else (a model trained in the test) from the registry."""
+    if name in TINY:
+        return TINY[name]
+    from deeptrance_gui.core.model.loading import load_model
+
+    return load_model(name)
+
+
 @pytest.fixture
 def window(qtbot: object) -> Iterator[MainWindow]:
     settings = AppSettings(dream=DreamPanelState(dreamer="tiny-a", judge="tiny-b", toward="rock", iterations=3))
     backend = ManualBackend()
-    win = MainWindow(settings, Player(backend), model_loader=TINY.__getitem__, model_names=list(TINY))
+    win = MainWindow(settings, Player(backend), model_loader=_load, model_names=list(TINY))
     win.backend = backend  # type: ignore[attr-defined]
     win.confirm_close = lambda: True  # type: ignore[method-assign]
     qtbot.addWidget(win)  # type: ignore[attr-defined]

@@ -231,3 +231,25 @@ def test_difference_view(qtbot, window: MainWindow, music_file: Path, name: str)
     qtbot.waitUntil(lambda: window.spectrogram._difference, timeout=1_000)
     levels = window.spectrogram.colorbar.levels()
     assert levels[0] == -levels[1]
+
+
+def test_train_dialog_trains_and_the_model_joins_the_list(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    from tests.synthetic_genres import make_folder_dataset
+
+    data = make_folder_dataset(tmp_path / "genres", per_class=6)
+    for extra in list(data.iterdir())[3:]:  # three genres are enough here
+        for f in extra.iterdir():
+            f.unlink()
+        extra.rmdir()
+    dialog = window.open_train_dialog()
+    dialog.folder.setText(str(data))
+    dialog.name.setText("ui-genres")
+    dialog.epochs.setValue(3)
+    with qtbot.waitSignal(dialog.finishedTraining, timeout=120_000) as blocker:
+        dialog.start()
+    assert blocker.args[0] is not None
+    qtbot.waitUntil(lambda: "ui-genres" in window.models, timeout=20_000)
+    qtbot.waitUntil(lambda: not dialog.is_running(), timeout=5_000)
+    assert "validation accuracy" in dialog.log.toPlainText()
+    assert window.dream_panel.dreamer.findText("ui-genres") >= 0
+    dialog.close()

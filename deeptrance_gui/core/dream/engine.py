@@ -332,7 +332,7 @@ def _run(
             param.grad = -grad / grad.abs().mean().clamp_min(1e-12)
             optimizer.step()
             dreamers_now = tuple(
-                _predictions(m, torch.sigmoid(lg).mean(dim=0).numpy())
+                _predictions(m, m.probabilities(lg).mean(dim=0).numpy())
                 for m, lg in zip(models, logits, strict=True)
             )
             last_of_window = local == settings.iterations - 1

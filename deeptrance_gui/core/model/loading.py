@@ -6,6 +6,7 @@ import json
 import threading
 from dataclasses import dataclass, field
 
+import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file
 
@@ -36,6 +37,12 @@ class LoadedModel:
     def labels(self) -> tuple[str, ...]:
         """Tag names, index-aligned with the logits."""
         return self.spec.labels
+
+    def probabilities(self, logits: torch.Tensor) -> torch.Tensor:
+        """Logits (…, n_tags) → probabilities: sigmoid for taggers, softmax for genre models."""
+        if self.spec.activation == "softmax":
+            return torch.softmax(logits, dim=-1)
+        return torch.sigmoid(logits)
 
     def tag_index(self, tag: str) -> int:
         """Index of ``tag`` (case-insensitive); :class:`UnknownTagError` otherwise."""

@@ -97,7 +97,7 @@ def predict_patches(model: LoadedModel, patches: torch.Tensor, *, batch_size: in
     outputs = []
     with torch.inference_mode():
         for start in range(0, patches.shape[0], batch_size):
-            outputs.append(torch.sigmoid(model.network(patches[start : start + batch_size])))
+            outputs.append(model.probabilities(model.network(patches[start : start + batch_size])))
     if not outputs:
         return np.zeros((0, len(model.labels)), np.float32)
     return torch.cat(outputs).numpy().astype(np.float32)

@@ -31,6 +31,7 @@ class ModelSpec:
     weights_path: Path
     user_trained: bool
     description: str = ""
+    activation: str = "sigmoid"  # taggers: independent tags; trained genre models: "softmax"
 
     @property
     def judge_default(self) -> str:
@@ -70,6 +71,7 @@ def _spec_from_manifest(manifest_path: Path, *, user_trained: bool) -> ModelSpec
             weights_path=manifest_path.with_suffix(".safetensors"),
             user_trained=user_trained,
             description=str(data.get("description", data.get("source", ""))),
+            activation="softmax" if data.get("activation") == "softmax" else "sigmoid",
         )
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise ModelError(f"{manifest_path}: unreadable model manifest ({err})") from None

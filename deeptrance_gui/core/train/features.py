@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -54,7 +55,8 @@ def log_mel_numpy(wave_16k: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     spec = sp_fft.rfft(view * window, axis=-1)
     power = (spec.real**2 + spec.imag**2).astype(np.float32)
     mel = power @ mel_filterbank().T
-    return np.log10(1.0 + 10000.0 * mel).astype(np.float32)
+    log_mel: npt.NDArray[np.float32] = np.log10(1.0 + 10000.0 * mel).astype(np.float32)
+    return log_mel
 
 
 def clip_patches(path: Path) -> npt.NDArray[np.float32]:
@@ -119,7 +121,7 @@ class FeatureCache:
         return index
 
     def _save_index(self, index: dict[str, Any]) -> None:
-        tmp = self.index_path.with_suffix(".tmp")
+        tmp = self.index_path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(index))
         os.replace(tmp, self.index_path)
 
@@ -178,7 +180,8 @@ class FeatureCache:
         if workers <= 1 or len(paths) < 4:
             yield from (_worker(p) for p in paths)
             return
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        # spawn, not fork: the parent may hold torch/OpenMP/BLAS threads a fork would copy.
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
             yield from pool.map(_worker, paths, chunksize=4)
 
     def patches(self) -> npt.NDArray[np.float32]:

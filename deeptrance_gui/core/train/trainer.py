@@ -154,12 +154,14 @@ def _backbone(base_model: str) -> Musicnn:
 
 
 @torch.no_grad()
-def _precompute(backbone: Musicnn, patches: npt.NDArray[np.float32], mode: Mode, batch: int = 64) -> torch.Tensor:
+def _precompute(
+    backbone: Musicnn, patches: npt.NDArray[np.float32], mode: Mode, device: torch.device, batch: int = 64
+) -> torch.Tensor:
     """Penultimate (frozen) or pooled (partial) features of every patch."""
-    backbone.eval()
+    backbone.eval().to(device)
     out = []
     for start in range(0, patches.shape[0], batch):
-        x = torch.from_numpy(np.ascontiguousarray(patches[start : start + batch]))
+        x = torch.from_numpy(np.ascontiguousarray(patches[start : start + batch])).to(device)
         if mode == "frozen":
             out.append(backbone.features(x, ("backend.penultimate",))["backend.penultimate"])
         else:
@@ -172,7 +174,7 @@ def _precompute(backbone: Musicnn, patches: npt.NDArray[np.float32], mode: Mode,
 
 def _augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """Random gain (±6 dB in power, through the log), time roll, ±1 mel-band shift."""
-    gain = 10 ** ((torch.rand(x.shape[0], 1, 1, generator=generator) - 0.5) * 1.2)
+    gain = (10 ** ((torch.rand(x.shape[0], 1, 1, generator=generator) - 0.5) * 1.2)).to(x.device)
     mel = (torch.pow(10.0, x) - 1.0) / 10000.0
     x = torch.log10(1.0 + 10000.0 * mel * gain)
     shift_t = int(torch.randint(0, x.shape[1], (1,), generator=generator))
@@ -223,7 +225,14 @@ def train(
     cancel
         Returns True to stop: the checkpoint is saved, no model is written.
     """
+    if config.device.startswith("cuda") and not torch.cuda.is_available():
+        raise TrainingError("--device cuda asked for, but torch sees no CUDA GPU (this build is CPU-only?)")
     rank, world = _dist()
+    device = torch.device(
+        config.device
+        if not config.device.startswith("cuda") or world == 1
+        else f"cuda:{rank % max(1, torch.cuda.device_count())}"
+    )
     torch.manual_seed(config.seed + rank)
     generator = torch.Generator().manual_seed(config.seed + rank)
     started = time.monotonic()
@@ -253,7 +262,7 @@ def train(
         needed = sorted(
             {r for s in split_entries for e in split_entries[s] for r in range(e.first, e.first + e.count)}
         )
-        feats = _precompute(backbone, patches[needed] if needed else patches[:0], config.mode)
+        feats = _precompute(backbone, patches[needed] if needed else patches[:0], config.mode, device)
         lookup = {r: k for k, r in enumerate(needed)}
         for split in split_entries:
             rows, _, _ = patch_rows(split)
@@ -267,6 +276,8 @@ def train(
         model = backbone
     else:
         model = SmallCnn(len(labels))
+    model.to(device)
+    class_weight = class_weight.to(device)
     trainable = list(model.parameters())
     for p in trainable:
         p.requires_grad_(True)
@@ -275,7 +286,6 @@ def train(
         ddp_model = nn.parallel.DistributedDataParallel(model)
     optimizer = torch.optim.AdamW(trainable, lr=config.lr(), weight_decay=config.weight_decay)
     steps_per_epoch = max(1, math.ceil(len(train_rows) / world / config.batch_size))
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs * steps_per_epoch)
 
     work_dir.mkdir(parents=True, exist_ok=True)
     checkpoint = work_dir / "checkpoint.safetensors"
@@ -289,13 +299,21 @@ def train(
         start_epoch, best_val, curves, waited = saved["epoch"], saved["best_val"], saved["curves"], saved["waited"]
         if (work_dir / "best.safetensors").is_file():
             best_state = load_file(str(work_dir / "best.safetensors"))
-        for _ in range(start_epoch * steps_per_epoch):
-            scheduler.step()
+
+    total_steps = config.epochs * steps_per_epoch
+    offset = start_epoch * steps_per_epoch  # a resumed run continues the cosine schedule
+
+    def cosine(step: int) -> float:
+        return 0.5 * (1.0 + math.cos(math.pi * min(1.0, (step + offset) / max(1, total_steps))))
+
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, cosine)
 
     def inputs(split: str, rows: npt.NDArray[np.int64], positions: npt.NDArray[np.int64]) -> torch.Tensor:
         if precomputed:
             return precomputed[split][positions]
-        return torch.from_numpy(np.ascontiguousarray(patches[np.sort(rows)]))[np.argsort(np.argsort(rows))]
+        order = np.argsort(rows)
+        batch = torch.from_numpy(np.ascontiguousarray(patches[rows[order]]))[np.argsort(order)]
+        return batch.to(device)
 
     def evaluate(split: str) -> tuple[float, npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         rows, ys, clips = patch_rows(split)
@@ -307,7 +325,7 @@ def train(
             for start in range(0, len(rows), 128):
                 pos = np.arange(start, min(start + 128, len(rows)))
                 logits.append(model(inputs(split, rows[pos], pos)))
-        all_logits = torch.cat(logits).numpy()
+        all_logits = torch.cat(logits).cpu().numpy()
         n_clips = clips.max() + 1
         clip_logits = np.zeros((n_clips, len(labels)))
         np.add.at(clip_logits, clips, all_logits)
@@ -319,7 +337,7 @@ def train(
     def save_checkpoint(epoch: int) -> None:
         if rank != 0:
             return
-        save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(checkpoint))
+        save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(checkpoint))
         if best_state is not None:
             save_file(best_state, str(work_dir / "best.safetensors"))
         state_file.write_text(
@@ -335,6 +353,7 @@ def train(
         )
 
     stopped_early = False
+    epochs_started = time.monotonic()
     epoch = start_epoch
     try:
         for epoch in range(start_epoch, config.epochs):
@@ -349,7 +368,7 @@ def train(
                 if len(pos) == 0:
                     break
                 x = inputs("training", train_rows[pos], pos)
-                y = F.one_hot(torch.from_numpy(train_y[pos]), len(labels)).float()
+                y = F.one_hot(torch.from_numpy(train_y[pos]), len(labels)).float().to(device)
                 if not precomputed:
                     x = _augment(x, generator)
                 if config.mixup_alpha > 0:
@@ -358,7 +377,7 @@ def train(
                             config.mixup_alpha, config.mixup_alpha
                         )
                     )
-                    perm = torch.randperm(x.shape[0], generator=generator)
+                    perm = torch.randperm(x.shape[0], generator=generator).to(device)
                     x = lam * x + (1 - lam) * x[perm]
                     y = lam * y + (1 - lam) * y[perm]
                 logits = ddp_model(x)
@@ -378,11 +397,11 @@ def train(
             )
             if val_accuracy > best_val:
                 best_val, waited = val_accuracy, 0
-                best_state = {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}
+                best_state = {k: v.detach().cpu().clone().contiguous() for k, v in model.state_dict().items()}
             else:
                 waited += 1
             elapsed = time.monotonic() - started
-            per_epoch = elapsed / (epoch + 1 - start_epoch)
+            per_epoch = (time.monotonic() - epochs_started) / (epoch + 1 - start_epoch)
             yield TrainProgress(
                 "train",
                 epoch + 1,
@@ -405,6 +424,11 @@ def train(
 
     if best_state is not None:
         model.load_state_dict(best_state)
+    model.cpu()
+    if backbone is not None:
+        backbone.cpu()
+    device = torch.device("cpu")
+    precomputed = {k: v.cpu() for k, v in precomputed.items()}
     val_accuracy, vt, vg = evaluate("validation")
     test_accuracy, tt, tg = evaluate("test")
     val_classes, val_confusion = _class_metrics(labels, vt, vg)
@@ -469,6 +493,7 @@ def _save_model(
     )
     manifest = {
         "name": config.name,
+        "activation": "softmax",
         "architecture": architecture,
         "dataset": "user",
         "labels": list(labels),
