@@ -192,3 +192,25 @@ def test_user_models_are_listed(tmp_path: Path) -> None:
     assert not models["msd-musicnn"].user_trained
     assert registry.get_spec("msd-musicnn").judge_default == "mtt-musicnn"
     assert registry.get_spec("mtt-vgg").judge_default == "msd-musicnn"
+
+
+def test_fused_pooling_matches_plain_autograd() -> None:
+    """The dreaming path (fused max pooling, sparse backward) equals PyTorch's plain ops."""
+    from deeptrance_gui.core.model import networks
+
+    network = load_model("msd-musicnn").network
+    torch.manual_seed(0)
+    x = (torch.rand(2, 187, 96) * 3).requires_grad_(True)
+    out = network(x)
+    out[:, 4].sum().backward()
+    fused_grad = x.grad.clone()
+    x.grad = None
+    original = networks.conv_relu_bn_max
+    networks.conv_relu_bn_max = lambda x, conv, bn: bn(torch.relu(conv(x))).amax(dim=3)
+    try:
+        plain = network(x)
+        plain[:, 4].sum().backward()
+    finally:
+        networks.conv_relu_bn_max = original
+    assert torch.allclose(out, plain, atol=1e-4)
+    assert ((fused_grad - x.grad).abs().max() / x.grad.abs().max()) < 1e-5

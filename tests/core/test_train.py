@@ -91,7 +91,7 @@ def test_fma_loader_split_and_skip_list(tmp_path: Path) -> None:
     assert len(entries) == 11
     assert len(skipped) == 1 and next(iter(skipped)).endswith(".mp3")
     assert cache.patches().shape == (11, 187, 96)
-    with pytest.raises(TrainingError, match="tracks.csv"):
+    with pytest.raises(TrainingError, match=r"tracks\.csv"):
         fma_dataset(tmp_path)
 
 

@@ -130,7 +130,7 @@ class DisplaySpectrogram:
 def display_spectrogram(
     samples: FloatArray, *, sample_rate_hz: int, rows: int = DISPLAY_ROWS
 ) -> DisplaySpectrogram:
-    """Mono power spectrogram in dB on a log-frequency axis.
+    """Power spectrogram of the mono mix in dB re full scale on a log-frequency axis.
 
     Parameters
     ----------
@@ -144,10 +144,29 @@ def display_spectrogram(
     Returns
     -------
     DisplaySpectrogram
-        dB (re full scale), shape (rows, n_frames).
+        dB, shape (rows, n_frames), on the same frame grid as :func:`stft`.
     """
-    return display_from_stft(
-        stft(samples, n_fft=DISPLAY_N_FFT, hop=DISPLAY_HOP), sample_rate_hz=sample_rate_hz, rows=rows
+    mono = samples.mean(axis=0, dtype=np.float32)[None, :] if samples.shape[0] > 1 else samples
+    n = mono.shape[1]
+    n_frames = 1 + n // DISPLAY_HOP
+    padded = np.zeros((n_frames - 1) * DISPLAY_HOP + DISPLAY_N_FFT, np.float32)
+    padded[DISPLAY_N_FFT // 2 : DISPLAY_N_FFT // 2 + n] = mono[0]
+    lower, upper, frac = _log_rows(sample_rate_hz=sample_rate_hz, n_bins=DISPLAY_N_FFT // 2 + 1, rows=rows)
+    window = _window(DISPLAY_N_FFT)
+    out = np.empty((n_frames, rows), np.float32)
+    # In blocks of frames: the (frames, bins) power never exists whole (5 min ≈ 100 MB).
+    block = 4096
+    frames = np.lib.stride_tricks.sliding_window_view(padded, DISPLAY_N_FFT)[::DISPLAY_HOP][:n_frames]
+    for start in range(0, n_frames, block):
+        spec = sp_fft.rfft(frames[start : start + block] * window, axis=-1, workers=-1)
+        power = spec.real**2 + spec.imag**2
+        out[start : start + block] = power[:, lower] * (1.0 - frac) + power[:, upper] * frac
+    out *= 4.0 / (DISPLAY_N_FFT // 2) ** 2
+    db = 10.0 * np.log10(np.maximum(out.T, 10.0 ** (DISPLAY_FLOOR_DB / 10.0)))
+    return DisplaySpectrogram(
+        db=np.ascontiguousarray(db, dtype=np.float32),
+        frequencies_hz=display_row_frequencies_hz(sample_rate_hz=sample_rate_hz, rows=rows),
+        hop_s=DISPLAY_HOP / sample_rate_hz,
     )
 
 
@@ -159,7 +178,8 @@ def display_from_stft(
     Used by the dream to show its output without analysing it a second time; ``gain_db`` is
     a level change applied after the STFT (loudness matching).
     """
-    power = np.mean(spec.real**2 + spec.imag**2, axis=0)  # (bins, frames)
+    mix = spec.mean(axis=0)  # the STFT is linear: this is the STFT of the mono mix
+    power = mix.real**2 + mix.imag**2  # (bins, frames)
     lower, upper, frac = _log_rows(sample_rate_hz=sample_rate_hz, n_bins=power.shape[0], rows=rows)
     rows_power = power[lower] * (1.0 - frac[:, None]) + power[upper] * frac[:, None]
     # dB re full scale: a full-scale sine peaks at 0 dB (Hann window sum n_fft/2, one-sided /2).
