@@ -309,8 +309,15 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Loading the listening models…")
 
         def job() -> Iterator[tuple[str, Any]]:
+            warmed = False
             for name in names:
-                yield name, self._model_loader(name)
+                model = self._model_loader(name)
+                if not warmed:
+                    from deeptrance_gui.core.dream.engine import warm_up
+
+                    warm_up(model)  # first-use imports now, not while audio plays
+                    warmed = True
+                yield name, model
 
         worker = create_worker(job, _start_thread=False, _ignore_errors=True)
         worker.yielded.connect(self._model_loaded)

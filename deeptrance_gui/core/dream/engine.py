@@ -52,6 +52,7 @@ from deeptrance_gui.core.dsp.stft import (
     DisplaySpectrogram,
     bin_frequencies_hz,
     display_from_stft,
+    display_spectrogram,
     istft,
     stft,
 )
@@ -263,6 +264,7 @@ def _run(
     original_region = np.ascontiguousarray(clip.samples[:, r0:r1])
     mono = original_region.mean(axis=0, keepdims=True, dtype=np.float32)
     wave16 = torch.from_numpy(np.ascontiguousarray(resample(mono, rate, SAMPLE_RATE_HZ)[0]))
+    del mono  # 10 minutes of stereo: every full-length copy counts
     frontend = models[0].frontend
 
     dreamers_before = tuple(_predict_audio(m, original_region, rate) for m in models)
@@ -385,8 +387,8 @@ def _run(
             else:
                 if cancel.is_set():
                     return
-                final = renderer.finish(buffer)
-                final_audio = _readonly(final)
+                final_audio = renderer.finish(buffer)
+                final_audio.flags.writeable = False  # a fresh array nobody else holds: no copy
                 yield DreamStep(
                     iteration=iteration,
                     total_iterations=total,
@@ -399,7 +401,7 @@ def _run(
                     region_end_s=region_end_s,
                     span_start_s=region_start_s,
                     audio=final_audio,
-                    spectrogram=renderer.final_spectrogram(final),
+                    spectrogram=renderer.final_spectrogram(final_audio),
                     spectrogram_first_column=renderer.first_column(0),
                     dreamers=tuple(_predict_audio(m, final_audio, rate) for m in models),
                     judge=None if judge is None else _predict_audio(judge, final_audio, rate),
@@ -407,6 +409,22 @@ def _run(
                     judge_before=judge_before,
                     final=True,
                 )
+
+
+def warm_up(model: LoadedModel) -> None:
+    """Run a tiny dream once so first-use imports (torch._dynamo via the first Adam step,
+    sympy, pyloudnorm, scipy.signal) happen now, on the caller's worker thread, and not while
+    audio plays: an import holds the GIL for up to ~100 ms, which would starve the audio
+    callback."""
+    t = np.arange(2 * 16_000, dtype=np.float32) / 16_000
+    clip = AudioClip(np.stack([np.sin(2 * np.pi * 220 * t) * 0.3]).astype(np.float32), 16_000)
+    for _ in dream(
+        clip,
+        [model],
+        objective=Objective(kind="intensify", toward=None, layer=model.network.FEATURES[0]),
+        settings=DreamSettings(iterations=1, render_interval_s=0.0),
+    ):
+        pass
 
 
 def _plan_windows(
@@ -580,8 +598,9 @@ class _Renderer:
     def finish(self, buffer: FloatArray) -> FloatArray:
         """Whole region: loudness matched to the original, −1 dBTP, crossfaded into untouched
         audio at the region borders."""
-        out = match_and_limit(
+        out = match_and_limit(  # the buffer is not needed afterwards: work in it
             buffer,
+            in_place=True,
             reference_lufs=self.reference_lufs,
             sample_rate_hz=self.rate,
             ceiling_dbtp=self.settings.ceiling_dbtp,
@@ -596,12 +615,11 @@ class _Renderer:
         return out
 
     def final_spectrogram(self, final: FloatArray) -> DisplaySpectrogram:
+        """Display columns of the final region, on the track's column grid."""
         start = self.r0 // DISPLAY_HOP * DISPLAY_HOP
-        lead = self.clip.samples[:, start : self.r0]
-        return display_from_stft(
-            stft(np.concatenate([lead, final], axis=1), n_fft=DISPLAY_N_FFT, hop=DISPLAY_HOP),
-            sample_rate_hz=self.rate,
-        )
+        lead = self.clip.samples[:, start : self.r0].mean(axis=0, dtype=np.float32)
+        mono = np.concatenate([lead, final.mean(axis=0, dtype=np.float32)])[None, :]
+        return display_spectrogram(mono, sample_rate_hz=self.rate)
 
 
 def _crop_columns(

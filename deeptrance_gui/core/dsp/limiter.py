@@ -11,13 +11,18 @@ import numpy.typing as npt
 from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
 from deeptrance_gui.core.audio.clip import FloatArray
-from deeptrance_gui.core.dsp.loudness import integrated_loudness_lufs, oversampled, true_peak_dbtp
+from deeptrance_gui.core.dsp.loudness import frame_peaks, integrated_loudness_lufs, true_peak_dbtp
 
 LOOKAHEAD_S = 0.005
 
 
 def true_peak_limit(
-    samples: FloatArray, *, sample_rate_hz: int, ceiling_dbtp: float = -1.0, oversample: bool = True
+    samples: FloatArray,
+    *,
+    sample_rate_hz: int,
+    ceiling_dbtp: float = -1.0,
+    oversample: bool = True,
+    in_place: bool = False,
 ) -> FloatArray:
     """Limit ``samples`` so their true peak stays at or below ``ceiling_dbtp``.
 
@@ -36,15 +41,17 @@ def true_peak_limit(
     oversample
         True: exact (4× oversampled peaks, verified). False: a fast preview for audio heard
         while dreaming: sample peaks with 0.5 dB extra margin, not verified.
+    in_place
+        Work in ``samples`` itself (float32, writable) instead of a copy: long tracks.
 
     Returns
     -------
     numpy.ndarray
         float32, shape (channels, frames); true peak ≤ ``ceiling_dbtp`` when ``oversample``.
     """
-    out = np.asarray(samples, dtype=np.float32)
+    out = np.asarray(samples, dtype=np.float32) if in_place else np.array(samples, dtype=np.float32)
     if out.size == 0:
-        return out.copy()
+        return out
     width = max(1, int(LOOKAHEAD_S * sample_rate_hz))
     ceiling_lin = 10.0 ** (ceiling_dbtp / 20.0)
     if not oversample:
@@ -54,15 +61,13 @@ def true_peak_limit(
         return _apply_gain(out, peak, ceiling_lin * 10 ** (-0.5 / 20), width)
     # Inter-sample peaks move a little when the gain changes: aim slightly lower and check.
     for margin_db in (0.05, 0.2, 0.5):
-        over = oversampled(out, sample_rate_hz=sample_rate_hz)
-        factor = over.shape[1] // out.shape[1]
-        peak = np.abs(over).reshape(out.shape[0], -1, factor).max(axis=(0, 2))
+        peak = frame_peaks(out, sample_rate_hz=sample_rate_hz)
         if float(peak.max()) <= ceiling_lin:
             return out
         out = _apply_gain(out, peak, ceiling_lin * 10.0 ** (-margin_db / 20.0), width)
     tp = true_peak_dbtp(out, sample_rate_hz=sample_rate_hz)
     if tp > ceiling_dbtp:
-        out = (out * np.float32(10.0 ** ((ceiling_dbtp - tp - 0.05) / 20.0))).astype(np.float32)
+        out *= np.float32(10.0 ** ((ceiling_dbtp - tp - 0.05) / 20.0))
     return out
 
 
@@ -71,8 +76,8 @@ def _apply_gain(out: FloatArray, peak: npt.NDArray[np.float32], ceiling: float, 
     needed = np.minimum(1.0, ceiling / np.maximum(peak, 1e-12))
     held = minimum_filter1d(needed, size=2 * width + 1, mode="nearest")
     gain = np.minimum(uniform_filter1d(held, size=width + 1, mode="nearest"), held)
-    result: FloatArray = (out * gain[None, :].astype(np.float32)).astype(np.float32)
-    return result
+    out *= gain.astype(np.float32, copy=False)[None, :]
+    return out
 
 
 def match_and_limit(
@@ -81,6 +86,7 @@ def match_and_limit(
     reference_lufs: float | None,
     sample_rate_hz: int,
     ceiling_dbtp: float = -1.0,
+    in_place: bool = False,
 ) -> FloatArray:
     """Gain ``samples`` to ``reference_lufs`` (BS.1770), then true-peak limit them.
 
@@ -100,9 +106,10 @@ def match_and_limit(
     numpy.ndarray
         float32, shape (channels, frames), finite.
     """
-    out = np.nan_to_num(np.asarray(samples, dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+    out = np.asarray(samples, dtype=np.float32) if in_place else np.array(samples, dtype=np.float32)
+    np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0, copy=False)
     if reference_lufs is not None:
         current = integrated_loudness_lufs(out, sample_rate_hz=sample_rate_hz)
         if current is not None:
-            out = (out * np.float32(10.0 ** ((reference_lufs - current) / 20.0))).astype(np.float32)
-    return true_peak_limit(out, sample_rate_hz=sample_rate_hz, ceiling_dbtp=ceiling_dbtp)
+            out *= np.float32(10.0 ** ((reference_lufs - current) / 20.0))
+    return true_peak_limit(out, sample_rate_hz=sample_rate_hz, ceiling_dbtp=ceiling_dbtp, in_place=True)

@@ -1,7 +1,8 @@
-"""Loudness (ITU-R BS.1770 via pyloudnorm), true peak, and simple level measures.
+"""Loudness (ITU-R BS.1770-4), true peak, and simple level measures, in bounded memory.
 
-pyloudnorm is a small, well-tested BS.1770-4 implementation; true peak follows BS.1770-4
-annex 2 (4× oversampling below 96 kHz).
+Loudness uses pyloudnorm's K-weighting coefficients with a chunked filter and pyloudnorm's
+gating (checked against pyloudnorm in the tests); true peak follows BS.1770-4 annex 2
+(4× oversampling below 96 kHz), also in chunks.
 """
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pyloudnorm
 import soxr
+from scipy.signal import lfilter, lfilter_zi
 
 from deeptrance_gui.core.audio.clip import FloatArray
 
@@ -32,7 +35,12 @@ def _db(value: float) -> float:
 
 
 def integrated_loudness_lufs(samples: FloatArray, *, sample_rate_hz: int) -> float | None:
-    """Integrated, gated loudness in LUFS.
+    """Integrated, gated loudness in LUFS (ITU-R BS.1770-4), in bounded memory.
+
+    The K-weighting filters are pyloudnorm's (its coefficients for this rate); they run over
+    the signal in chunks with carried filter state, and only 100 ms sub-block energies are
+    kept, so a 30-minute track needs a few MB instead of pyloudnorm's float64 copies (≈1 GB
+    for 10 minutes of stereo). The gating is pyloudnorm's, block for block (tests compare).
 
     Parameters
     ----------
@@ -47,13 +55,44 @@ def integrated_loudness_lufs(samples: FloatArray, *, sample_rate_hz: int) -> flo
         LUFS; None when the clip is shorter than one 400 ms gating block or entirely below the
         −70 LUFS absolute gate (silence).
     """
-    if samples.shape[1] < int(0.4 * sample_rate_hz) + 1:
+    n = samples.shape[1]
+    if n < int(0.4 * sample_rate_hz) + 1:
         return None
-    # BS.1770 weights the first five channels (L, R, C, Ls, Rs); pyloudnorm stops there too.
-    data = np.asarray(samples[:5].T, dtype=np.float64)
+    channels = min(samples.shape[0], 5)  # BS.1770 weights L, R, C, Ls, Rs
+    gains = np.array([1.0, 1.0, 1.0, 1.41, 1.41][:channels])
     meter = pyloudnorm.Meter(sample_rate_hz)
+    stages = [(f.b, f.a) for f in meter._filters.values()]
+    n_blocks = int(np.round((n / sample_rate_hz - 0.4) / 0.1)) + 1
+    # Sub-block k covers samples [int(0.1·k·rate), int(0.1·(k+1)·rate)); block j = sub-blocks j…j+3.
+    bounds = np.array([int(0.4 * (k * 0.25) * sample_rate_hz) for k in range(n_blocks + 4)], dtype=np.int64)
+    bounds = np.minimum(bounds, n)
+    energy = np.zeros((channels, n_blocks + 3))
+    chunk = 1 << 20
+    for ch in range(channels):
+        states = [lfilter_zi(b, a) * 0.0 for b, a in stages]
+        total = 0.0
+        cumulative_at = np.zeros(bounds.size)
+        for start in range(0, n, chunk):
+            x = samples[ch, start : start + chunk].astype(np.float64)
+            for k, (b, a) in enumerate(stages):
+                x, states[k] = lfilter(b, a, x, zi=states[k])
+            running = np.cumsum(np.square(x)) + total
+            inside = (bounds > start) & (bounds <= start + x.size)
+            cumulative_at[inside] = running[bounds[inside] - start - 1]
+            total = float(running[-1])
+        energy[ch] = np.diff(cumulative_at)[: n_blocks + 3]
+    block_len = 0.4 * sample_rate_hz
+    z = np.stack([energy[:, j : j + 4].sum(axis=1) for j in range(n_blocks)], axis=1) / block_len
     with np.errstate(divide="ignore", invalid="ignore"):
-        lufs = float(meter.integrated_loudness(data))
+        block_lufs = -0.691 + 10.0 * np.log10(gains @ z)
+        above = block_lufs >= -70.0
+        if not above.any():
+            return None
+        relative = -0.691 + 10.0 * np.log10(gains @ z[:, above].mean(axis=1)) - 10.0
+        gated = (block_lufs > relative) & (block_lufs > -70.0)
+        if not gated.any():
+            return None
+        lufs = float(-0.691 + 10.0 * np.log10(gains @ z[:, gated].mean(axis=1)))
     return lufs if np.isfinite(lufs) else None
 
 
@@ -67,7 +106,28 @@ def true_peak_dbtp(samples: FloatArray, *, sample_rate_hz: int) -> float:
     """
     if samples.size == 0:
         return _SILENCE_DB
-    return _db(float(np.max(np.abs(oversampled(samples, sample_rate_hz=sample_rate_hz)))))
+    return _db(float(np.max(frame_peaks(samples, sample_rate_hz=sample_rate_hz))))
+
+
+CHUNK_FRAMES = 1 << 19
+_CONTEXT = 256  # samples of context on each side of a chunk for the interpolator
+
+
+def frame_peaks(samples: FloatArray, *, sample_rate_hz: int) -> npt.NDArray[np.float32]:
+    """Per-frame true peak (max over channels and the oversampled points), shape (frames,).
+
+    Oversampled in chunks with context, so memory stays at a few MB for any length."""
+    n = samples.shape[1]
+    out = np.empty(n, np.float32)
+    for start in range(0, n, CHUNK_FRAMES):
+        a = max(0, start - _CONTEXT)
+        b = min(n, start + CHUNK_FRAMES + _CONTEXT)
+        over = oversampled(samples[:, a:b], sample_rate_hz=sample_rate_hz)
+        factor = over.shape[1] // (b - a)
+        peaks = np.abs(over).reshape(samples.shape[0], b - a, factor).max(axis=(0, 2))
+        stop = min(n, start + CHUNK_FRAMES)
+        out[start:stop] = peaks[start - a : stop - a]
+    return out
 
 
 def oversampled(samples: FloatArray, *, sample_rate_hz: int) -> FloatArray:

@@ -92,7 +92,7 @@ def waveform_patches(model: LoadedModel, waveform_16k: torch.Tensor) -> tuple[to
     return to_patches(log_mel), padded
 
 
-def predict_patches(model: LoadedModel, patches: torch.Tensor, *, batch_size: int = 32) -> npt.NDArray[np.float32]:
+def predict_patches(model: LoadedModel, patches: torch.Tensor, *, batch_size: int = 8) -> npt.NDArray[np.float32]:
     """Sigmoid probabilities of log-mel patches (n, 187, 96) → (n, n_tags)."""
     outputs = []
     with torch.inference_mode():
@@ -103,7 +103,7 @@ def predict_patches(model: LoadedModel, patches: torch.Tensor, *, batch_size: in
     return torch.cat(outputs).numpy().astype(np.float32)
 
 
-def predict(clip: AudioClip, model: LoadedModel, *, batch_size: int = 32) -> TagPrediction:
+def predict(clip: AudioClip, model: LoadedModel, *, batch_size: int = 8) -> TagPrediction:
     """Per-patch and track-level tag probabilities of ``clip``.
 
     Parameters
