@@ -99,6 +99,8 @@ def _cmd_dream(args: argparse.Namespace) -> int:
     if args.from_sidecar:
         record = read_sidecar(args.from_sidecar)
         request = DreamRequest.from_dict(record["request"])
+        if args.subtype is None:
+            args.subtype = record.get("output_subtype", "PCM_24")
         source = Path(args.input) if args.input else Path(record["input"]["path"])
     else:
         if not args.input:
@@ -116,8 +118,9 @@ def _cmd_dream(args: argparse.Namespace) -> int:
         raise DreamError(f"{out}: write .wav or .flac")
     clip = load_audio(source)
     final = run_request(clip, request, progress=not args.quiet)
-    save_audio(splice(clip, final), out, subtype=args.subtype, overwrite=args.force)
+    save_audio(splice(clip, final), out, subtype=args.subtype or "PCM_24", overwrite=args.force)
     record = sidecar_record(request, final, input_path=source, output_path=out)
+    record["output_subtype"] = args.subtype or "PCM_24"
     write_json_atomic(record, sidecar, overwrite=args.force)
     _print_summary(request, final)
     print(f"wrote {out} and {sidecar}")
@@ -305,7 +308,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     dream.add_argument("--intensify", metavar="LAYER[:CHANNEL]", help="classic DeepDream on a layer")
     dream.add_argument("--start", type=float, metavar="S", help="region start (s); also the playhead")
     dream.add_argument("--end", type=float, metavar="S", help="region end (s)")
-    dream.add_argument("--subtype", default="PCM_24", choices=["PCM_16", "PCM_24", "FLOAT"])
+    dream.add_argument(
+        "--subtype",
+        default=None,
+        choices=["PCM_16", "PCM_24", "FLOAT"],
+        help="sample format (default PCM_24, or the sidecar's with --from-sidecar)",
+    )
     dream.add_argument(
         "--from-sidecar", type=Path, metavar="TAKE.json", help="reproduce a take bit for bit from its sidecar"
     )

@@ -671,6 +671,7 @@ class MainWindow(QMainWindow):
         def job() -> Path:
             save_audio(splice(clip, take.final), dest, subtype=subtype, overwrite=overwrite)
             record = sidecar_record(take.request, take.final, input_path=source, output_path=dest)
+            record["output_subtype"] = subtype
             write_json_atomic(record, sidecar_path(dest), overwrite=overwrite)
             return dest
 

@@ -198,3 +198,23 @@ def test_refusals(models: tuple, kwargs: dict, message: str) -> None:
             judge=dreamer if kwargs.get("judge_is_dreamer") else None,
             region=kwargs.get("region"),
         )
+
+
+def test_same_seed_same_output_with_the_real_model_on_two_threads() -> None:
+    """Parallel accumulation must not change results (index_put_ with accumulate did)."""
+    import torch
+
+    from deeptrance_gui.core.audio import load_audio
+    from deeptrance_gui.core.model.loading import load_model
+    from tests.conftest import FIXTURES
+
+    torch.set_num_threads(2)
+    clip = load_audio(FIXTURES / "audio" / "rock_riff.flac")
+    model = load_model("msd-musicnn")
+    runs = [
+        list(
+            dream(clip, [model], objective=Objective(toward="rock"), settings=DreamSettings(iterations=3), seed=5)
+        )[-1]
+        for _ in range(3)
+    ]
+    assert all(np.array_equal(runs[0].audio, r.audio) for r in runs[1:])

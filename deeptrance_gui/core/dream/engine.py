@@ -316,7 +316,10 @@ def _run(
                 gain_db = settings.strength_db * torch.tanh(param)
                 bands_db = torch.from_numpy(freq16) @ gain_db  # (257, steps)
                 # Linear interpolation in time: two columns per frame, no dense matrix.
-                grid_db = (bands_db[:, lower] * (1 - frac) + bands_db[:, upper] * frac) * taper16
+                # index_select (backward: index_add_, deterministic), not [:, idx] (index_put_ accumulate).
+                grid_db = (
+                    bands_db.index_select(1, lower) * (1 - frac) + bands_db.index_select(1, upper) * frac
+                ) * taper16
                 masked = power * torch.pow(10.0, grid_db.T / 10.0)
                 masked = masked * (total_power / masked.sum().clamp_min(1e-20))
             else:

@@ -1,0 +1,101 @@
+"""The ``deeptrance`` command, in process: output, JSON, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from deeptrance_gui import __version__
+from deeptrance_gui.cli import main
+from tests.conftest import FIXTURES
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert __version__ in capsys.readouterr().out
+
+
+def test_info_json_and_errors(capsys: pytest.CaptureFixture[str], demo_path: Path, tmp_path: Path) -> None:
+    assert main(["info", str(demo_path), "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["sample_rate_hz"] == 44_100 and record["channels"] == 2
+    assert -30 < record["loudness_lufs"] < -10 and record["true_peak_dbtp"] < 0
+    bad = tmp_path / "x.wav"
+    bad.write_text("not audio at all, just words\n" * 5)
+    assert main(["info", str(bad)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:") and "text file" in err[0]
+
+
+def test_predict_folder_skips_broken_files(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (tmp_path / "good.flac").write_bytes((FIXTURES / "audio" / "piano_arpeggio.flac").read_bytes())
+    (tmp_path / "broken.mp3").write_bytes(b"\x00\x01" * 100)
+    assert main(["predict", str(tmp_path), "--model", "mtt-musicnn", "--json", "--top", "3", "--over-time"]) == 0
+    out, err = capsys.readouterr()
+    record = json.loads(out.strip())
+    assert record["top"][0]["tag"] == "piano"
+    assert len(record["over_time"]) == 2
+    assert "skipped" in err and "broken.mp3" in err
+
+
+def test_layers_and_unknown_model(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["layers", "--model", "mtt-musicnn"]) == 0
+    assert "midend.2" in capsys.readouterr().out
+    assert main(["layers", "--model", "nope"]) == 1
+    assert "unknown model 'nope'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_dream_writes_take_and_sidecar_reproduces_it(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    source = FIXTURES / "audio" / "rock_riff.flac"
+    out = tmp_path / "take.wav"
+    args = [
+        "dream",
+        str(source),
+        "-o",
+        str(out),
+        "--toward",
+        "rock",
+        "--iterations",
+        "3",
+        "--quiet",
+        "--subtype",
+        "FLOAT",
+    ]
+    assert main(args) == 0
+    sidecar = json.loads((tmp_path / "take.wav.json").read_text())
+    assert sidecar["request"]["judge"] == "mtt-musicnn" and sidecar["request"]["seed"] == 0
+    assert sidecar["models"]["msd-musicnn"]["sha256"]
+    assert "judge" in capsys.readouterr().out
+    assert main(args) == 1  # never overwrites without --force
+    assert "already exists" in capsys.readouterr().err
+    again = tmp_path / "again.wav"
+    assert main(["dream", "--from-sidecar", str(tmp_path / "take.wav.json"), "-o", str(again), "--quiet"]) == 0
+    import numpy as np
+    import soundfile as sf
+
+    # Bit for bit: the samples are identical (float WAV headers carry a PEAK-chunk time stamp).
+    assert np.array_equal(sf.read(again, dtype="float32")[0], sf.read(out, dtype="float32")[0])
+    assert sf.info(again).subtype == "FLOAT"
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--iterations", "0"], "iterations"),
+        (["--strength-db", "40"], "strength"),
+        (["--judge", "msd-musicnn"], "cannot judge its own dream"),
+        (["--toward", "polka"], "no tag 'polka'"),
+    ],
+)
+def test_dream_refusals(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, extra: list[str], message: str
+) -> None:
+    source = FIXTURES / "audio" / "piano_arpeggio.flac"
+    assert main(["dream", str(source), "-o", str(tmp_path / "x.wav"), "--quiet", *extra]) == 1
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1

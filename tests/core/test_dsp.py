@@ -1,0 +1,77 @@
+"""DSP: STFT round trip, display spectrogram scale, BS.1770 loudness, true-peak limiter."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pyloudnorm
+import pytest
+
+from deeptrance_gui.core.dsp.limiter import match_and_limit, true_peak_limit
+from deeptrance_gui.core.dsp.loudness import integrated_loudness_lufs, levels, true_peak_dbtp
+from deeptrance_gui.core.dsp.stft import display_from_stft, display_spectrogram, istft, stft
+
+
+def test_stft_round_trip() -> None:
+    x = np.random.default_rng(0).standard_normal((2, 10_000)).astype(np.float32)
+    spec = stft(x)
+    assert spec.shape == (2, 1025, 1 + 10_000 // 512)
+    np.testing.assert_allclose(istft(spec, frames=10_000), x, atol=1e-5)
+
+
+def test_display_spectrogram_full_scale_sine_and_consistency() -> None:
+    t = np.arange(44_100) / 44_100
+    sine = np.sin(2 * np.pi * 1000 * t)[None].astype(np.float32)
+    db = display_spectrogram(sine, sample_rate_hz=44_100).db
+    assert -3.0 < db.max() <= 0.5
+    stereo = np.random.default_rng(1).standard_normal((2, 20_000)).astype(np.float32)
+    np.testing.assert_allclose(
+        display_spectrogram(stereo, sample_rate_hz=22_050).db,
+        display_from_stft(stft(stereo), sample_rate_hz=22_050).db,
+        atol=1e-3,
+    )
+
+
+@pytest.mark.parametrize(
+    ("rate", "channels", "duration_s"), [(44_100, 2, 12.0), (48_000, 1, 3.0), (22_050, 6, 2.0), (11_025, 2, 2.3)]
+)
+def test_loudness_equals_pyloudnorm(rate: int, channels: int, duration_s: float) -> None:
+    rng = np.random.default_rng(rate)
+    n = int(rate * duration_s)
+    x = (rng.standard_normal((channels, n)) * np.linspace(0.01, 0.5, n)).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = pyloudnorm.Meter(rate).integrated_loudness(x[:5].T.astype(np.float64))
+    assert integrated_loudness_lufs(x, sample_rate_hz=rate) == pytest.approx(expected, abs=1e-6)
+
+
+def test_loudness_of_silence_and_short_clips() -> None:
+    assert integrated_loudness_lufs(np.zeros((2, 48_000), np.float32), sample_rate_hz=48_000) is None
+    assert integrated_loudness_lufs(np.ones((1, 100), np.float32), sample_rate_hz=48_000) is None
+    assert levels(np.zeros((1, 0), np.float32), sample_rate_hz=8_000).loudness_lufs is None
+
+
+def test_limiter_holds_the_ceiling_smoothly() -> None:
+    rng = np.random.default_rng(2)
+    t = np.arange(44_100 * 3) / 44_100
+    x = (np.sin(2 * np.pi * 220 * t) * (0.3 + 0.7 * (t > 1.5)) + 0.05 * rng.standard_normal(t.size)).astype(
+        np.float32
+    )
+    x = np.stack([x, x * 0.9]) * np.float32(1.6)
+    limited = true_peak_limit(x, sample_rate_hz=44_100, ceiling_dbtp=-1.0)
+    assert true_peak_dbtp(limited, sample_rate_hz=44_100) <= -1.0
+    gain = limited[0] / np.where(np.abs(x[0]) > 1e-3, x[0], np.nan)
+    assert np.nanmax(np.abs(np.diff(gain))) < 0.01  # no gain steps: no clicks
+    np.testing.assert_allclose(limited[:, :10_000], x[:, :10_000], rtol=1e-6)  # quiet part untouched
+    assert np.array_equal(x, x.copy())  # the input is not modified
+
+
+def test_match_and_limit_matches_loudness_and_clears_nan() -> None:
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal((2, 44_100 * 2)) * 0.05).astype(np.float32)
+    x[0, 100] = np.nan
+    out = match_and_limit(x, reference_lufs=-20.0, sample_rate_hz=44_100)
+    assert np.all(np.isfinite(out))
+    assert integrated_loudness_lufs(out, sample_rate_hz=44_100) == pytest.approx(-20.0, abs=0.05)
+    assert true_peak_dbtp(out, sample_rate_hz=44_100) <= -1.0
