@@ -74,7 +74,7 @@ test: lint typecheck contracts package
 check: lint typecheck contracts pytest
 
 bench: $(STAMP)
-	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 screenshot: $(STAMP)
 	$(BIN)/python tools/screenshot.py docs/screenshot.png

@@ -265,6 +265,9 @@ class MainWindow(QMainWindow):
         transport = menu.addMenu("&Transport")
         for act in (self.play_action, self.stop_action, self.ab_action, self.loop_action):
             transport.addAction(act)
+        self.device_menu = transport.addMenu("Output device")
+        self.device_menu.setToolTip("Where playback goes; the system default if unsure")
+        self.device_menu.aboutToShow.connect(self._fill_device_menu)
         dream = menu.addMenu("&Dream")
         dream.addAction(self.dream_action)
         dream.addAction(self.cancel_action)
@@ -458,6 +461,46 @@ class MainWindow(QMainWindow):
     def toggle_loop(self, on: bool) -> None:
         """Loop the selected region."""
         self.player.set_loop(self.spectrogram.region_s() if on else None)
+
+    def _fill_device_menu(self) -> None:
+        from deeptrance_gui.core.playback import output_devices
+
+        self.device_menu.clear()
+        choices = [("", "System default")] + [(name, name) for _, name in output_devices()]
+        for key, label in choices:
+            act = self.device_menu.addAction(label)
+            act.setCheckable(True)
+            act.setChecked(key == self.settings.output_device)
+            act.triggered.connect(lambda _=False, k=key: self.switch_output(k))
+        if len(choices) == 1:
+            self.device_menu.addAction("(no output devices found: playing muted)").setEnabled(False)
+
+    def switch_output(self, device: str, *, backend: Any = None) -> None:
+        """Move playback to another output at the same position; the old stream is closed.
+
+        ``backend`` is for tests; normally it is created from the device name."""
+        from deeptrance_gui.core.playback import Player, create_backend
+
+        status = self.player.poll()
+        message = None
+        if backend is None:
+            backend, message = create_backend(device or None)
+        self.player.close()
+        self.player = Player(backend)
+        self.settings.output_device = device
+        if self.track is not None:
+            try:
+                self.player.load(self.track.clip)
+            except DeepTranceError as err:
+                self.show_error("Audio output", str(err))
+            self._audition(self.take_list.current_take())
+            self.player.set_ab(dream=status.listening_to_dream)
+            self.player.seek(status.position_s)
+            if status.playing:
+                self.player.play()
+        if message:
+            self.statusBar().showMessage(message, 8000)
+        self._update_status()
 
     def toggle_difference(self, on: bool) -> None:
         """Difference view."""

@@ -253,3 +253,19 @@ def test_train_dialog_trains_and_the_model_joins_the_list(qtbot, window: MainWin
     assert "validation accuracy" in dialog.log.toPlainText()
     assert window.dream_panel.dreamer.findText("ui-genres") >= 0
     dialog.close()
+
+
+def test_switching_output_keeps_position_and_take(qtbot, window: MainWindow, music_file: Path) -> None:
+    from deeptrance_gui.core.playback import ManualBackend
+
+    load(qtbot, window, music_file)
+    window.player.seek(1.0)
+    window.player.play()
+    window.backend.pump(256)
+    before = window.player.poll().position_s
+    new_backend = ManualBackend()
+    window.switch_output("USB interface", backend=new_backend)
+    assert window.settings.output_device == "USB interface"
+    block = new_backend.pump(256)
+    assert np.all(np.isfinite(block)) and window.player.poll().playing
+    assert window.player.poll().position_s == pytest.approx(before + 256 / 22_050, abs=1e-6)
