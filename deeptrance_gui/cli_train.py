@@ -51,7 +51,7 @@ def run_training(
     if distributed:
         torch.distributed.barrier()
     if rank != 0:
-        entries, skipped = cache.build(dataset, workers=1)
+        entries, skipped = cache.load(dataset)  # read only: rank 0 wrote it
     if cancel is not None and cancel():
         return None, skipped
     report = None

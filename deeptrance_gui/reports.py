@@ -13,9 +13,11 @@ from typing import Any
 
 def _app() -> Any:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
 
-    return QGuiApplication.instance() or QGuiApplication([])
+    # A QApplication (not just a QGuiApplication): a window created later in the same
+    # process needs widgets, and Qt allows one application object per process.
+    return QApplication.instance() or QApplication([])
 
 
 def confusion_png(labels: tuple[str, ...], confusion: list[list[int]], path: Path, *, title: str) -> Path:

@@ -142,7 +142,9 @@ class FeatureCache:
         index = self._load_index()
         if not index["entries"]:
             self.data_path.unlink(missing_ok=True)
-        self.frontend_path.write_text(json.dumps(FRONTEND))
+        tmp = self.frontend_path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(FRONTEND))
+        os.replace(tmp, self.frontend_path)
         by_path = {str(i.path): i for i in dataset.items}
         todo = [p for p in by_path if p not in index["entries"] and p not in index["skipped"]]
         done = len(by_path) - len(todo)
@@ -174,6 +176,17 @@ class FeatureCache:
         ]
         skipped = {p: r for p, r in index["skipped"].items() if p in by_path}
         return entries, skipped
+
+    def load(self, dataset: Dataset) -> tuple[list[CacheEntry], dict[str, str]]:
+        """Entries of a finished cache, read only (other ranks of a distributed run)."""
+        index = self._load_index()
+        by_path = {str(i.path): i for i in dataset.items}
+        entries = [
+            CacheEntry(p, by_path[p].label, by_path[p].split, *index["entries"][p])
+            for p in by_path
+            if p in index["entries"]
+        ]
+        return entries, {p: r for p, r in index["skipped"].items() if p in by_path}
 
     @staticmethod
     def _decode(paths: list[str], workers: int) -> Iterator[tuple[str, Any, str | None]]:
