@@ -107,13 +107,15 @@ def honest_sentence(
     confirmed = ja >= 2 * jb and (j_after.rank(tag) or 99) <= 5
     if confirmed:
         return f"Confirmed: an independent model ({j_after.model_name}) also hears {tag} ({jb:.2f} → {ja:.2f})."
-    if d_up and ja > jb:
+    rank_before, rank_after = j_before.rank(tag) or 99, j_after.rank(tag) or 99
+    change = f"{jb:.3f} → {ja:.3f}, #{rank_before} → #{rank_after}"
+    if d_up and ja > jb and rank_after < rank_before:
         return (
-            f"The dreaming model hears {tag}; an independent model moves only a little "
-            f"({jb:.2f} → {ja:.2f}), so the change is mostly in the dreaming model's ear."
+            f"The dreaming model hears {tag}; an independent model moves only a little ({change}), "
+            "so the change is mostly in the dreaming model's ear."
         )
     if d_up:
-        return f"The dreaming model hears {tag}; an independent model does not ({jb:.2f} → {ja:.2f})."
+        return f"The dreaming model hears {tag}; an independent model does not ({change})."
     return f"Neither model hears more {tag} yet."
 
 

@@ -269,3 +269,19 @@ def test_switching_output_keeps_position_and_take(qtbot, window: MainWindow, mus
     block = new_backend.pump(256)
     assert np.all(np.isfinite(block)) and window.player.poll().playing
     assert window.player.poll().position_s == pytest.approx(before + 256 / 22_050, abs=1e-6)
+
+
+def test_honest_sentence_says_when_the_judge_does_not_follow() -> None:
+    from deeptrance_gui.core.dream.steps import Predictions
+    from deeptrance_gui.ui.predictions_view import honest_sentence
+
+    labels = ("rock", "pop", "jazz")
+
+    def p(name: str, *probs: float) -> Predictions:
+        return Predictions(name, "x", labels, np.array(probs, np.float32))
+
+    dreamer = (p("d", 0.1, 0.5, 0.4), p("d", 0.9, 0.05, 0.05))
+    assert "does not" in honest_sentence("rock", dreamer, (p("j", 0.1, 0.5, 0.4), p("j", 0.11, 0.6, 0.5)))
+    assert "only a little" in honest_sentence("rock", dreamer, (p("j", 0.1, 0.5, 0.4), p("j", 0.15, 0.5, 0.12)))
+    assert honest_sentence("rock", dreamer, (p("j", 0.1, 0.5, 0.4), p("j", 0.6, 0.3, 0.1))).startswith("Confirmed")
+    assert "No independent judge" in honest_sentence("rock", dreamer, None)
