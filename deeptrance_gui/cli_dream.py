@@ -58,21 +58,10 @@ def run_request(clip: Any, request: Any, *, progress: bool = True) -> Any:
     """Run a :class:`DreamRequest` to its final step, with a progress bar on stderr."""
     from tqdm import tqdm
 
-    from deeptrance_gui.core.dream.engine import dream
+    from deeptrance_gui.core.dream.takes import dream_request
     from deeptrance_gui.core.model.loading import load_model
 
-    dreamers = [load_model(name) for name in request.dreamers]
-    judge = load_model(request.judge) if request.judge else None
-    steps = dream(
-        clip,
-        dreamers,
-        objective=request.objective,
-        settings=request.settings,
-        judge=judge,
-        region=request.region,
-        start_s=request.start_s,
-        seed=request.seed,
-    )
+    steps = dream_request(clip, request, load_model=load_model)
     final = None
     with tqdm(total=None, unit="it", disable=not progress, file=sys.stderr, leave=False) as bar:
         for step in steps:

@@ -540,29 +540,19 @@ class MainWindow(QMainWindow):
         if not self.models:
             self.show_error("Models are still loading", "Wait until the status bar says the models are ready.")
             return
-        from deeptrance_gui.core.dream.engine import dream
-        from deeptrance_gui.core.dream.takes import splice
+        from deeptrance_gui.core.dream.takes import dream_request, splice
 
         region = self.spectrogram.region_s()
         full = region[0] <= 0.01 and region[1] >= self.track.clip.duration_s - 0.01
         request = self.dream_panel.request(region=None if full else region, start_s=self.player.poll().position_s)
         clip = self.track.clip if base_take is None else splice(self.track.clip, base_take.final)
+        missing = [n for n in (*request.dreamers, request.judge) if n and n not in self.models]
+        if missing:
+            self.show_error("Cannot dream", f"model '{missing[0]}' is not loaded yet")
+            return
+        cancel = threading.Event()
         try:
-            dreamers = [self.models[name] for name in request.dreamers]
-            judge = self.models.get(request.judge) if request.judge else None
-            if request.judge and judge is None:
-                raise DeepTranceError(f"the judge '{request.judge}' is not loaded")
-            steps = dream(
-                clip,
-                dreamers,
-                objective=request.objective,
-                settings=request.settings,
-                judge=judge,
-                region=request.region,
-                start_s=request.start_s,
-                seed=request.seed,
-                cancel=(cancel := threading.Event()),
-            )
+            steps = dream_request(clip, request, load_model=self.models.__getitem__, cancel=cancel)
         except (DeepTranceError, KeyError) as err:
             self.show_error("Cannot dream", str(err))
             return

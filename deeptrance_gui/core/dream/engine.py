@@ -23,6 +23,7 @@ Algorithm (mask mode; defaults and measurements in ``reference/dream-findings.md
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import threading
@@ -366,25 +367,28 @@ def _run(
                         theta[:, s0:s1] = param.detach()
                     else:
                         delta16[window.start16 : window.end16] = param.detach()
+            step = functools.partial(
+                DreamStep,
+                iteration=iteration,
+                total_iterations=total,
+                window_index=window.index,
+                n_windows=len(windows),
+                objective=value,
+                sample_rate_hz=rate,
+                region_start_s=region_start_s,
+                region_end_s=region_end_s,
+                dreamers_before=dreamers_before,
+                judge_before=judge_before,
+            )
             if iteration < total:
-                yield DreamStep(
-                    iteration=iteration,
-                    total_iterations=total,
-                    window_index=window.index,
-                    n_windows=len(windows),
-                    objective=value,
+                yield step(
                     elapsed_s=time.monotonic() - started,
-                    sample_rate_hz=rate,
-                    region_start_s=region_start_s,
-                    region_end_s=region_end_s,
                     span_start_s=span_start,
                     audio=audio,
                     spectrogram=spectrogram,
                     spectrogram_first_column=first_column,
                     dreamers=dreamers_now,
                     judge=judge_now,
-                    dreamers_before=dreamers_before,
-                    judge_before=judge_before,
                     final=False,
                 )
             else:
@@ -392,24 +396,14 @@ def _run(
                     return
                 final_audio = renderer.finish(buffer)
                 final_audio.flags.writeable = False  # a fresh array nobody else holds: no copy
-                yield DreamStep(
-                    iteration=iteration,
-                    total_iterations=total,
-                    window_index=window.index,
-                    n_windows=len(windows),
-                    objective=value,
-                    elapsed_s=time.monotonic() - started,
-                    sample_rate_hz=rate,
-                    region_start_s=region_start_s,
-                    region_end_s=region_end_s,
+                yield step(
                     span_start_s=region_start_s,
                     audio=final_audio,
                     spectrogram=renderer.final_spectrogram(final_audio),
                     spectrogram_first_column=renderer.first_column(0),
                     dreamers=tuple(_predict_audio(m, final_audio, rate) for m in models),
                     judge=None if judge is None else _predict_audio(judge, final_audio, rate),
-                    dreamers_before=dreamers_before,
-                    judge_before=judge_before,
+                    elapsed_s=time.monotonic() - started,
                     final=True,
                 )
 

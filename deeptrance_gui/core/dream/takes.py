@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,6 +76,34 @@ class DreamRequest:
             )
         except (KeyError, TypeError, ValueError) as err:
             raise DreamError(f"the sidecar's dream parameters are incomplete or invalid ({err})") from None
+
+
+def dream_request(
+    clip: AudioClip,
+    request: DreamRequest,
+    *,
+    load_model: Callable[[str], Any],
+    cancel: threading.Event | None = None,
+) -> Iterator[DreamStep]:
+    """Start the dream ``request`` describes; models come from ``load_model(name)``.
+
+    Raises what :func:`~deeptrance_gui.core.dream.engine.dream` raises, before the first step.
+    """
+    from deeptrance_gui.core.dream.engine import dream  # torch: only when a dream starts
+
+    dreamers = [load_model(name) for name in request.dreamers]
+    judge = load_model(request.judge) if request.judge else None
+    return dream(
+        clip,
+        dreamers,
+        objective=request.objective,
+        settings=request.settings,
+        judge=judge,
+        region=request.region,
+        start_s=request.start_s,
+        seed=request.seed,
+        cancel=cancel,
+    )
 
 
 def splice(clip: AudioClip, step: DreamStep) -> AudioClip:
