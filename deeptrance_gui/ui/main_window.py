@@ -113,6 +113,7 @@ class MainWindow(QMainWindow):
         self._dream_request: Any = None
         self._exporting = False
         self._takes_by_track: dict[Path, list[Take]] = {}
+        self._track_prediction: Any = None
         self._error_box: QMessageBox | None = None
         self._muted_reason = muted_reason
         self._build()
@@ -374,6 +375,7 @@ class MainWindow(QMainWindow):
             self._takes_by_track[self.track.path] = self.take_list.takes()
         self.cancel_dream()
         self.track = loaded
+        self._track_prediction = None
         try:
             self.player.load(loaded.clip)
         except DeepTranceError as err:
@@ -396,8 +398,9 @@ class MainWindow(QMainWindow):
         if self.models:
             self._predict_track()
 
-    def _predict_track(self) -> None:
-        """Predictions of the loaded track (bars + timeline), on a worker."""
+    def _predict_track(self, take: Take | None = None) -> None:
+        """Predictions (bars + genre-over-time strip) of the track, or of the track with
+        ``take`` in place, on a worker; a take keeps its result for later auditions."""
         assert self.track is not None
         name = self.dream_panel.dreamer.currentText() or next(iter(self.models))
         model = self.models.get(name)
@@ -406,12 +409,22 @@ class MainWindow(QMainWindow):
         clip = self.track.clip
 
         def job() -> Any:
+            from deeptrance_gui.core.dream.takes import splice
             from deeptrance_gui.core.model.predict import predict
 
-            return predict(clip, model)
+            return predict(clip if take is None else splice(clip, take.final), model)
+
+        def done(prediction: Any) -> None:
+            if take is not None:
+                take.prediction = prediction
+            else:
+                self._track_prediction = prediction
+            current = self.take_list.current_take()
+            if current is take:  # still what the user is looking at
+                self._show_track_prediction(prediction)
 
         worker = create_worker(job, _start_thread=False, _ignore_errors=True)
-        worker.returned.connect(self._show_track_prediction)
+        worker.returned.connect(done)
         worker.errored.connect(lambda err: self.show_error("Prediction failed", str(err)))
         self._start(worker)
 
@@ -624,6 +637,7 @@ class MainWindow(QMainWindow):
             name=f"Take {number}: {request.objective.describe()}", request=request, final=final, display_db=display
         )
         self.take_list.add_take(take)
+        self._predict_track(take)
         self.dreamFinished.emit(take)
 
     def cancel_dream(self) -> None:
@@ -659,7 +673,11 @@ class MainWindow(QMainWindow):
         self.player.clear_regions()
         if take is None:
             self.spectrogram.reset_dream()
+            if self._track_prediction is not None:
+                self._show_track_prediction(self._track_prediction)
             return
+        if take.prediction is not None:
+            self._show_track_prediction(take.prediction)
         self.player.publish_region(take.start_s, take.audio)
         self.player.set_ab(dream=True)
         self.spectrogram.show_dream_layer(take.display_db)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
@@ -24,6 +25,7 @@ class Take:
     final: DreamStep
     display_db: np.ndarray  # full-track display spectrogram with this take in place
     created: float = field(default_factory=time.time)
+    prediction: Any = None  # TagPrediction of the whole track with this take, once computed
 
     @property
     def audio(self) -> FloatArray:

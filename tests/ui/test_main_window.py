@@ -55,6 +55,9 @@ def test_dream_updates_progress_predictions_spectrogram_and_makes_a_take(
     qtbot, window: MainWindow, music_file: Path
 ) -> None:
     load(qtbot, window, music_file)
+    qtbot.waitUntil(lambda: window._track_prediction is not None, timeout=10_000)
+    shown: list = []
+    window.predictionsShown.connect(shown.append)
     before_updates = window.spectrogram.applied_updates
     steps = []
     window.dreamStep.connect(steps.append)
@@ -70,6 +73,10 @@ def test_dream_updates_progress_predictions_spectrogram_and_makes_a_take(
     assert window.take_list.count() == 1 and window.take_list.current_take() is take
     qtbot.waitUntil(lambda: not window.is_dreaming(), timeout=5_000)
     assert window.dream_panel.dream_button.isEnabled()
+    # The genre-over-time strip follows the take once its prediction is in.
+    qtbot.waitUntil(lambda: shown and shown[-1] is take.prediction is not None, timeout=10_000)
+    window.take_list.setCurrentRow(-1)  # back to the original: its own prediction is shown
+    assert shown[-1] is window._track_prediction
 
 
 def test_cancel_stops_within_half_a_second_without_returned(qtbot, window: MainWindow, tmp_path: Path) -> None:
