@@ -58,7 +58,6 @@ def stall_probe(seconds: float, *, dreaming: bool) -> float:
         AppSettings(dream=DreamPanelState(iterations=200)),
         Player(NullBackend("bench")),
         model_loader=load_model,
-        model_names=["msd-musicnn", "mtt-musicnn"],
     )
     window.show()
     loop = QEventLoop()

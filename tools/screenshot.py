@@ -29,7 +29,6 @@ def main() -> int:
 
     from deeptrance_gui.core import paths
     from deeptrance_gui.core.model.loading import load_model
-    from deeptrance_gui.core.model.registry import available_models
     from deeptrance_gui.core.playback import NullBackend, Player
     from deeptrance_gui.ui.main_window import MainWindow
     from deeptrance_gui.ui.settings import AppSettings
@@ -41,7 +40,6 @@ def main() -> int:
         AppSettings(),
         Player(NullBackend("screenshot")),
         model_loader=load_model,
-        model_names=list(available_models()),
     )
     window.resize(1560, 940)
     window.show()

@@ -68,9 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return load(name)
 
-    window = MainWindow(
-        settings, Player(backend), model_loader=load_model, model_names=names, muted_reason=muted_reason
-    )
+    window = MainWindow(settings, Player(backend), model_loader=load_model, muted_reason=muted_reason)
     window.show()
 
     def after_show() -> None:

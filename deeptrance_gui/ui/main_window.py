@@ -9,7 +9,6 @@ back through signals to bound methods of this window. The PortAudio callback onl
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,8 +71,6 @@ class MainWindow(QMainWindow):
         Playback over an already chosen backend.
     model_loader
         name → LoadedModel; called on a worker thread (tests pass tiny models).
-    model_names
-        Names offered in the dream panel.
     muted_reason
         Shown once when there is no audio output.
     """
@@ -93,7 +90,6 @@ class MainWindow(QMainWindow):
         player: Any,
         *,
         model_loader: Callable[[str], Any],
-        model_names: list[str],
         muted_reason: str | None = None,
     ) -> None:
         super().__init__()
@@ -102,14 +98,12 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.player = player
         self._model_loader = model_loader
-        self._model_names = model_names
         self.models: dict[str, Any] = {}
         self.track: LoadedTrack | None = None
         self.last_error: str | None = None
         self._workers: set[Any] = set()
         self._dream_worker: Any = None
         self._dream_cancel: threading.Event | None = None
-        self._dream_started = 0.0
         self._dream_request: Any = None
         self._exporting = False
         self._takes_by_track: dict[Path, list[Take]] = {}
@@ -429,12 +423,9 @@ class MainWindow(QMainWindow):
         self._start(worker)
 
     def _show_track_prediction(self, prediction: Any) -> None:
-        from deeptrance_gui.core.dream.steps import Predictions
         from deeptrance_gui.core.model.frontend import PATCH_S
 
-        self.bars.show_predictions(
-            Predictions(prediction.model_name, prediction.dataset, prediction.labels, prediction.track_probs)
-        )
+        self.bars.show_predictions(prediction.track())
         self.timeline.show_timeline(prediction.labels, prediction.dataset, prediction.patch_probs, PATCH_S)
         self.predictionsShown.emit(prediction)
 
@@ -577,8 +568,6 @@ class MainWindow(QMainWindow):
 
         self._dream_cancel = cancel
         self._dream_request = request
-        self._dream_started = time.monotonic()
-        self._dream_base = clip
         worker = create_worker(job, _start_thread=False, _ignore_errors=True)
         worker.yielded.connect(self._on_dream_step)
         worker.errored.connect(lambda err: self.show_error("The dream failed", str(err)))

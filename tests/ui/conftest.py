@@ -77,7 +77,7 @@ def _load(name: str) -> object:
 def window(qtbot: object) -> Iterator[MainWindow]:
     settings = AppSettings(dream=DreamPanelState(dreamer="tiny-a", judge="tiny-b", toward="rock", iterations=3))
     backend = ManualBackend()
-    win = MainWindow(settings, Player(backend), model_loader=_load, model_names=list(TINY))
+    win = MainWindow(settings, Player(backend), model_loader=_load)
     win.backend = backend  # type: ignore[attr-defined]
     win.confirm_close = lambda: True  # type: ignore[method-assign]
     qtbot.addWidget(win)  # type: ignore[attr-defined]

@@ -548,24 +548,8 @@ class _Renderer:
         n = window.end_src - window.start_src
         added = resample(added16[None, :].astype(np.float32), SAMPLE_RATE_HZ, self.rate)[0, :n]
         a = self.r0 + window.start_src
-        span = self.clip.samples[:, a : a + n] + added[None, :n]
-        span = self._splice(
-            match_and_limit(
-                span, reference_lufs=None, sample_rate_hz=self.rate, ceiling_dbtp=self.settings.ceiling_dbtp
-            ),
-            window,
-            buffer,
-        )
-        start = a // DISPLAY_HOP * DISPLAY_HOP
-        display = display_from_stft(
-            stft(
-                span[:, start - a :] if start >= a else np.pad(span, ((0, 0), (a - start, 0))),
-                n_fft=DISPLAY_N_FFT,
-                hop=DISPLAY_HOP,
-            ),
-            sample_rate_hz=self.rate,
-        )
-        return span, display, start // DISPLAY_HOP
+        span = self._splice(self.clip.samples[:, a : a + n] + added[None, :n], window, buffer)
+        return span, *self._display_on_grid(span, a)
 
     def _level(self, span: FloatArray, reference_lufs: float | None) -> float:
         if reference_lufs is None:
@@ -613,10 +597,16 @@ class _Renderer:
 
     def final_spectrogram(self, final: FloatArray) -> DisplaySpectrogram:
         """Display columns of the final region, on the track's column grid."""
-        start = self.r0 // DISPLAY_HOP * DISPLAY_HOP
-        lead = self.clip.samples[:, start : self.r0].mean(axis=0, dtype=np.float32)
-        mono = np.concatenate([lead, final.mean(axis=0, dtype=np.float32)])[None, :]
-        return display_spectrogram(mono, sample_rate_hz=self.rate)
+        return self._display_on_grid(final, self.r0)[0]
+
+    def _display_on_grid(self, audio: FloatArray, start_frame: int) -> tuple[DisplaySpectrogram, int]:
+        """Display spectrogram of ``audio`` (starting at track frame ``start_frame``), analysed
+        from the preceding column boundary so its columns line up with the track's; returns it
+        and the index of its first column."""
+        start = start_frame // DISPLAY_HOP * DISPLAY_HOP
+        lead = self.clip.samples[:, start:start_frame].mean(axis=0, dtype=np.float32)
+        mono = np.concatenate([lead, audio.mean(axis=0, dtype=np.float32)])[None, :]
+        return display_spectrogram(mono, sample_rate_hz=self.rate), start // DISPLAY_HOP
 
 
 def _crop_columns(

@@ -23,12 +23,6 @@ EDGE_FADE_S = 0.05
 Matrix = npt.NDArray[np.float32]
 
 
-def band_centres_hz(*, n_bands: int, low_hz: float, high_hz: float) -> npt.NDArray[np.float64]:
-    """Log-spaced band centres, shape (n_bands,)."""
-    centres: npt.NDArray[np.float64] = np.geomspace(low_hz, high_hz, n_bands)
-    return centres
-
-
 def linear_indices(
     positions: npt.NDArray[np.float64], n_points: int
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float32]]:
@@ -60,13 +54,6 @@ def frequency_weights(
     f = np.maximum(frequencies_hz, 1.0)
     positions = (np.log(f) - np.log(low_hz)) / (np.log(high_hz) - np.log(low_hz)) * (n_bands - 1)
     return np.ascontiguousarray(linear_weights(positions, n_bands).T)
-
-
-def time_weights(times_s: npt.NDArray[np.float64], *, step_s: float, first_step: int, n_steps: int) -> Matrix:
-    """(n_steps, frames) matrix from mask steps ``first_step…`` to frames at ``times_s``
-    (seconds from the region start)."""
-    positions = times_s / step_s - first_step
-    return linear_weights(positions, n_steps)
 
 
 def edge_taper(times_s: npt.NDArray[np.float64], *, duration_s: float) -> npt.NDArray[np.float32]:

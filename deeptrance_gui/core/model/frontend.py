@@ -14,7 +14,6 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 import torch
-import torch.nn.functional as F
 
 SAMPLE_RATE_HZ = 16_000
 N_FFT = 512
@@ -128,8 +127,3 @@ def to_patches(log_mel: torch.Tensor) -> torch.Tensor:
     dropped, as musicnn does. Input shorter than one patch must be repeat-padded first."""
     n = log_mel.shape[0] // PATCH_FRAMES
     return log_mel[: n * PATCH_FRAMES].reshape(n, PATCH_FRAMES, log_mel.shape[-1])
-
-
-def pad_frames(x: torch.Tensor, before: int, after: int) -> torch.Tensor:
-    """Zero-pad the time axis (dim -2 of (..., time, feat)) by ``before``/``after`` frames."""
-    return F.pad(x, (0, 0, before, after))

@@ -15,6 +15,7 @@ import torch
 
 from deeptrance_gui.core.audio.clip import AudioClip, FloatArray
 from deeptrance_gui.core.audio.load import resample
+from deeptrance_gui.core.dream.steps import Predictions
 from deeptrance_gui.core.model.frontend import (
     PATCH_S,
     PATCH_SAMPLES,
@@ -52,20 +53,21 @@ class TagPrediction:
         """Track-level probabilities: mean over patches (musicnn's aggregation), shape (n_tags,)."""
         return np.asarray(self.patch_probs.mean(axis=0), dtype=np.float32)
 
+    def track(self) -> Predictions:
+        """Track-level view (the same type a dream step carries)."""
+        return Predictions(self.model_name, self.dataset, self.labels, self.track_probs)
+
     def top(self, k: int = 10) -> list[tuple[str, float]]:
         """The ``k`` most probable tags of the track, best first."""
-        probs = self.track_probs
-        order = np.argsort(-probs, kind="stable")[:k]
-        return [(self.labels[i], float(probs[i])) for i in order]
+        return self.track().top(k)
 
     def probability(self, tag: str) -> float:
-        """Track probability of ``tag``."""
-        return float(self.track_probs[self.labels.index(tag)])
+        """Track probability of ``tag`` (case-insensitive; NaN if the model lacks it)."""
+        return self.track().probability(tag)
 
-    def rank(self, tag: str) -> int:
-        """1-based rank of ``tag`` among all tags of the track."""
-        probs = self.track_probs
-        return int(np.sum(probs > probs[self.labels.index(tag)])) + 1
+    def rank(self, tag: str) -> int | None:
+        """1-based rank of ``tag`` among all tags of the track (None if the model lacks it)."""
+        return self.track().rank(tag)
 
     def genres(self) -> dict[str, float]:
         """Track probabilities of the model's genre tags."""

@@ -204,8 +204,3 @@ class FeatureCache:
         if n == 0:
             return np.zeros((0, PATCH_FRAMES, N_MELS), np.float32)
         return np.memmap(self.data_path, dtype=np.float32, mode="r", shape=(n, PATCH_FRAMES, N_MELS))
-
-
-def items_of(entries: list[CacheEntry], split: str) -> list[CacheEntry]:
-    """Entries of one split."""
-    return [e for e in entries if e.split == split]
