@@ -61,7 +61,7 @@ from deeptrance_gui.core.errors import DreamError, UnknownTagError
 from deeptrance_gui.core.model.frontend import HOP, N_FFT, PATCH_FRAMES, SAMPLE_RATE_HZ
 from deeptrance_gui.core.model.genres import genre_tags
 from deeptrance_gui.core.model.loading import LoadedModel
-from deeptrance_gui.core.model.predict import predict
+from deeptrance_gui.core.model.predict import predict, predict_waveform
 
 SPAN_CROSSFADE_S = 0.02
 REGION_CROSSFADE_S = 0.05
@@ -268,8 +268,9 @@ def _run(
     del mono  # 10 minutes of stereo: every full-length copy counts
     frontend = models[0].frontend
 
-    dreamers_before = tuple(_predict_audio(m, original_region, rate) for m in models)
-    judge_before = None if judge is None else _predict_audio(judge, original_region, rate)
+    # The models' view of the region is already at hand: no second downmix and resample.
+    dreamers_before = tuple(_predictions(m, predict_waveform(wave16, m).track_probs) for m in models)
+    judge_before = None if judge is None else _predictions(judge, predict_waveform(wave16, judge).track_probs)
 
     windows = _plan_windows(wave16.shape[0], r1 - r0, rate, settings, start_s, region_start_s)
     total = len(windows) * settings.iterations

@@ -123,7 +123,13 @@ def predict(clip: AudioClip, model: LoadedModel, *, batch_size: int = 8) -> TagP
     """
     if clip.frames == 0:
         raise ValueError("cannot predict tags of an empty clip")
-    wave = torch.from_numpy(np.ascontiguousarray(model_waveform(clip)))
+    return predict_waveform(
+        torch.from_numpy(np.ascontiguousarray(model_waveform(clip))), model, batch_size=batch_size
+    )
+
+
+def predict_waveform(wave: torch.Tensor, model: LoadedModel, *, batch_size: int = 8) -> TagPrediction:
+    """:func:`predict` for audio already in the model's view: 16 kHz mono, shape (samples,)."""
     with torch.inference_mode():
         patches, padded = waveform_patches(model, wave)
     probs = predict_patches(model, patches, batch_size=batch_size)
