@@ -75,9 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--json", action="store_true", help="one JSON object per line")
     info.set_defaults(handler=_cmd_info)
 
-    from deeptrance_gui import cli_commands
+    from deeptrance_gui import cli_commands, cli_dream, cli_train
 
     cli_commands.register(sub)
+    cli_dream.register(sub)
+    cli_train.register(sub)
     return parser
 
 

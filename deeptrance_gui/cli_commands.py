@@ -10,15 +10,9 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from deeptrance_gui.cli_common import audio_files
 from deeptrance_gui.core.errors import DeepTranceError
 
-AUDIO_EXTENSIONS = {".wav", ".flac", ".mp3", ".ogg", ".opus", ".aif", ".aiff", ".m4a", ".aac"}
-
-
-def _audio_files(target: Path) -> list[Path]:
-    if target.is_dir():
-        return sorted(p for p in target.rglob("*") if p.suffix.lower() in AUDIO_EXTENSIONS)
-    return [target]
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
@@ -29,7 +23,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     from deeptrance_gui.core.model.predict import predict
 
     model = load_model(args.model)
-    files = _audio_files(args.target)
+    files = audio_files(args.target)
     if not files:
         print(f"error: no audio files in {args.target}", file=sys.stderr)
         return 1
@@ -106,11 +100,14 @@ def _cmd_layers(args: argparse.Namespace) -> int:
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
-    from deeptrance_gui.core.model.registry import available_models
+    from deeptrance_gui.core.model.registry import scan_models
 
-    for spec in available_models().values():
+    found, problems = scan_models()
+    for spec in found.values():
         origin = "user" if spec.user_trained else "shipped"
         print(f"{spec.name:16s} {spec.architecture:8s} {spec.dataset:5s} {origin:8s} {spec.description}")
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
     return 0
 
 
@@ -132,7 +129,3 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     models = sub.add_parser("models", help="list shipped and user-trained models")
     models.set_defaults(handler=_cmd_models)
-
-    from deeptrance_gui import cli_dream
-
-    cli_dream.register(sub)

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from deeptrance_gui.cli_common import audio_files
 from deeptrance_gui.core.dream.settings import MODE_DESCRIPTIONS
 from deeptrance_gui.core.errors import DeepTranceError, DreamError
 
@@ -31,7 +32,9 @@ def _request_from_args(args: argparse.Namespace) -> Any:
     from deeptrance_gui.core.model.registry import get_spec
 
     dreamers = tuple(args.model or ["msd-musicnn"])
-    judge = args.judge or get_spec(dreamers[0]).judge_default
+    judges: tuple[str, ...] = tuple(args.judge or get_spec(dreamers[0]).judge_panel_default)
+    if "none" in judges:
+        judges = ()
     layer, channel = _parse_intensify(args.intensify)
     if layer:
         objective = Objective(kind="intensify", toward=None, layer=layer, channel=channel)
@@ -45,7 +48,7 @@ def _request_from_args(args: argparse.Namespace) -> Any:
         region = (args.start or 0.0, args.end if args.end is not None else 1e9)
     return DreamRequest(
         dreamers=dreamers,
-        judge=None if judge == "none" else judge,
+        judges=judges,
         objective=objective,
         settings=settings,
         region=region,
@@ -75,7 +78,9 @@ def run_request(clip: Any, request: Any, *, progress: bool = True) -> Any:
 
 
 def _cmd_dream(args: argparse.Namespace) -> int:
+    from deeptrance_gui.core.atomic import check_writable
     from deeptrance_gui.core.audio import load_audio, save_audio
+    from deeptrance_gui.core.audio.save import wav_size_bytes
     from deeptrance_gui.core.dream.takes import (
         DreamRequest,
         read_sidecar,
@@ -106,6 +111,10 @@ def _cmd_dream(args: argparse.Namespace) -> int:
     if out.suffix.lower() not in (".wav", ".flac"):
         raise DreamError(f"{out}: write .wav or .flac")
     clip = load_audio(source)
+    # Refuse an unwritable destination before the dream, not after it: the work is not lost.
+    subtype = args.subtype or "PCM_24"
+    check_writable(out, overwrite=args.force, size_bytes=wav_size_bytes(clip.frames, clip.channels, subtype))
+    check_writable(sidecar, overwrite=args.force)
     final = run_request(clip, request, progress=not args.quiet)
     save_audio(splice(clip, final), out, subtype=args.subtype or "PCM_24", overwrite=args.force)
     record = sidecar_record(request, final, input_path=source, output_path=out)
@@ -117,6 +126,8 @@ def _cmd_dream(args: argparse.Namespace) -> int:
 
 
 def _print_summary(request: Any, final: Any) -> None:
+    from deeptrance_gui.core.dream.verdict import panel_verdict
+
     tag = request.objective.toward or request.objective.away
     if tag is None:
         print(f"{request.objective.describe()}: {final.iteration} iterations in {final.elapsed_s:.1f} s")
@@ -126,43 +137,28 @@ def _print_summary(request: Any, final: Any) -> None:
             f"dreamer {after.model_name}: {tag} {before.probability(tag):.3f} (#{before.rank(tag)}) → "
             f"{after.probability(tag):.3f} (#{after.rank(tag)})"
         )
-    if final.judge is not None and final.judge_before is not None and final.judge.rank(tag) is not None:
-        b, a = final.judge_before, final.judge
-        verdict = _verdict(b.probability(tag), a.probability(tag), a.rank(tag))
-        print(
-            f"judge   {a.model_name}: {tag} {b.probability(tag):.3f} (#{b.rank(tag)}) → "
-            f"{a.probability(tag):.3f} (#{a.rank(tag)})  {verdict}"
-        )
-
-
-def _verdict(before: float, after: float, rank_after: int | None) -> str:
-    """'confirmed' = the judge's probability at least doubled and the tag is in its top 5."""
-    if rank_after is None:
-        return "judge lacks tag"
-    if after >= 2 * before and rank_after <= 5:
-        return "confirmed"
-    if after > before:
-        return "judge up"
-    return "judge does not follow"
+    if final.judged:
+        panel = panel_verdict(tag, final.judges_before, final.judges, toward=request.objective.toward is not None)
+        for verdict in panel.verdicts:
+            print(f"judge   {verdict.describe()}")
+        print(f"verdict: {panel.summary()}")
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from deeptrance_gui.cli_commands import _audio_files
     from deeptrance_gui.core.audio import load_audio, save_audio
+    from deeptrance_gui.core.dream.evaluation import evaluate_take
     from deeptrance_gui.core.dream.takes import splice
-    from deeptrance_gui.core.dsp.loudness import integrated_loudness_lufs, true_peak_dbtp
-    from deeptrance_gui.core.model.loading import load_model
-    from deeptrance_gui.core.model.predict import predict
 
-    files = [f for target in args.targets for f in _audio_files(target)]
+    files = [f for target in args.targets for f in audio_files(target)]
     if not files:
         raise DreamError("no audio files to evaluate")
     out_dir = Path(args.out_dir) if args.out_dir else Path(tempfile.mkdtemp(prefix="deeptrance-eval-"))
     out_dir.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
     tags = [t.strip() for t in args.toward.split(",")]
+    levels: list[float | None] = (
+        [float(v) for v in args.band_level_db.split(",")] if args.mode == "band" and args.band_level_db else [None]
+    )
     for path in files:
         try:
             clip = load_audio(path, max_duration_s=args.max_duration)
@@ -170,85 +166,88 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
             print(f"skipped: {err}", file=sys.stderr)
             continue
         for tag in tags:
-            args.toward, args.away, args.intensify = tag, None, None
-            request = _request_from_args(args)
-            started = time.monotonic()
-            final = run_request(clip, request, progress=False)
-            seconds = time.monotonic() - started
-            out = out_dir / f"{path.stem}.to-{tag.replace(' ', '_')}.wav"
-            save_audio(splice(clip, final), out, subtype="FLOAT", overwrite=True)
-            written = load_audio(out)  # judge what was written, re-decoded
-            dreamer = load_model(request.dreamers[0])
-            judge = load_model(request.judge) if request.judge else None
-            before_d, after_d = predict(clip, dreamer), predict(written, dreamer)
-            row: dict[str, Any] = {
-                "file": path.name,
-                "target": tag,
-                "dreamer_before": before_d.probability(tag),
-                "dreamer_rank_before": before_d.rank(tag),
-                "dreamer_after": after_d.probability(tag),
-                "dreamer_rank_after": after_d.rank(tag),
-            }
-            if judge is not None and tag in judge.labels:
-                before_j, after_j = predict(clip, judge), predict(written, judge)
-                row.update(
-                    judge_before=before_j.probability(tag),
-                    judge_rank_before=before_j.rank(tag),
-                    judge_after=after_j.probability(tag),
-                    judge_rank_after=after_j.rank(tag),
-                    verdict=_verdict(before_j.probability(tag), after_j.probability(tag), after_j.rank(tag)),
+            for level in levels:
+                args.toward, args.away, args.intensify = tag, None, None
+                if level is not None:
+                    args.band_level_db_value = level
+                request = _request_from_args(args)
+                started = time.monotonic()
+                try:
+                    final = run_request(clip, request, progress=False)
+                except DreamError as err:
+                    print(f"skipped {path.name} → {tag}: {err}", file=sys.stderr)
+                    continue
+                seconds = time.monotonic() - started
+                suffix = "" if level is None else f".band{level:+g}dB"
+                out = out_dir / f"{path.stem}.to-{tag.replace(' ', '_')}{suffix}.wav"
+                save_audio(splice(clip, final), out, subtype="FLOAT", overwrite=True)
+                written = load_audio(out)  # judge what was written, re-decoded
+                row = evaluate_take(
+                    clip, written, tag=tag, dreamers=request.dreamers, judges=request.judges, load_model=_load
                 )
-            else:
-                row.update(verdict="judge lacks tag")
-            diff = written.samples - clip.samples
-            snr = 10 * np.log10(float(np.sum(clip.samples**2)) / max(float(np.sum(diff**2)), 1e-20))
-            lufs_a = integrated_loudness_lufs(clip.samples, sample_rate_hz=clip.sample_rate_hz)
-            lufs_b = integrated_loudness_lufs(written.samples, sample_rate_hz=clip.sample_rate_hz)
-            row.update(
-                snr_db=snr,
-                delta_lu=None if lufs_a is None or lufs_b is None else lufs_b - lufs_a,
-                true_peak_dbtp=true_peak_dbtp(written.samples, sample_rate_hz=clip.sample_rate_hz),
-                seconds_per_iteration=seconds / final.iteration,
-            )
-            rows.append(row)
-            if args.json:
-                print(json.dumps(row))
-            else:
-                _print_row(row)
+                row.update(
+                    file=path.name,
+                    mode=request.settings.mode,
+                    band_level_db=level,
+                    seconds=seconds,
+                    seconds_per_iteration=seconds / final.iteration,
+                )
+                rows.append(row)
+                print(json.dumps(row) if args.json else _format_row(row), flush=True)
     if not args.json:
-        _print_totals(rows)
+        for line in _totals(rows):
+            print(line)
     return 0 if rows else 1
 
 
-def _print_row(row: dict[str, Any]) -> None:
-    judge = (
-        f"judge {row['judge_before']:.3f}#{row['judge_rank_before']}→{row['judge_after']:.3f}#{row['judge_rank_after']}"
-        if "judge_before" in row
-        else "judge —"
+def _load(name: str) -> Any:
+    from deeptrance_gui.core.model.loading import load_model
+
+    return load_model(name)
+
+
+def _format_row(row: dict[str, Any]) -> str:
+    judges = "  ".join(
+        f"{j['model']} {j['before']:.3f}#{j['rank_before']}→{j['after']:.3f}#{j['rank_after']}"
+        for j in row["judges"]
+        if j["rank_after"] is not None
     )
+    dreamer = row["dreamer"]
     delta = "n/a" if row["delta_lu"] is None else f"{row['delta_lu']:+.2f}"
-    print(
-        f"{row['file'][:28]:28s} →{row['target']:11s} dreamer {row['dreamer_before']:.3f}#{row['dreamer_rank_before']}"
-        f"→{row['dreamer_after']:.3f}#{row['dreamer_rank_after']}  {judge}  {row['verdict']:21s} "
-        f"SNR {row['snr_db']:5.1f} dB  ΔLU {delta}  TP {row['true_peak_dbtp']:+.2f}  "
-        f"{row['seconds_per_iteration']:.2f} s/it"
+    level = "" if row.get("band_level_db") is None else f" band {row['band_level_db']:+g} dB"
+    return (
+        f"{row['file'][:26]:26s} →{row['target']:10s}{level} dreamer {dreamer['before']:.3f}#{dreamer['rank_before']}"
+        f"→{dreamer['after']:.3f}#{dreamer['rank_after']}  {judges}  {row['verdict']:17s} "
+        f"SNR {row['snr_db']:5.1f}  chroma {row['chroma_similarity']:.3f}  ΔLU {delta}  "
+        f"TP {row['true_peak_dbtp']:+.2f}  {row['seconds']:.1f} s"
     )
 
 
-def _print_totals(rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    n = len(rows)
-    top3 = sum(r["dreamer_rank_after"] <= 3 for r in rows)
-    judged = [r for r in rows if "judge_before" in r]
-    up = sum(r["judge_after"] > r["judge_before"] for r in judged)
-    confirmed = sum(r["verdict"] == "confirmed" for r in rows)
-    tp_ok = sum(r["true_peak_dbtp"] <= -1.0 + 1e-3 for r in rows)
-    lu_ok = sum(r["delta_lu"] is not None and abs(r["delta_lu"]) <= 0.5 for r in rows)
-    print(
-        f"dreamer target in top 3: {top3}/{n}; judge probability up: {up}/{len(judged)}; "
-        f"confirmed: {confirmed}/{n}; true peak ≤ −1 dBTP: {tp_ok}/{n}; |ΔLU| ≤ 0.5: {lu_ok}/{n}"
-    )
+def _totals(rows: list[dict[str, Any]]) -> list[str]:
+    """Summary lines; per band level when several were asked for."""
+    lines = []
+    for level in sorted({r.get("band_level_db") for r in rows}, key=lambda v: -1e9 if v is None else v):
+        group = [r for r in rows if r.get("band_level_db") == level]
+        n = len(group)
+        one = sum(r["confirmed_by_one"] for r in group)
+        both = sum(r["confirmed_by_all"] for r in group)
+        top3 = sum((r["dreamer"]["rank_after"] or 99) <= 3 for r in group)
+        chroma = sum(r["chroma_similarity"] >= 0.9 for r in group)
+        tp_ok = sum(r["true_peak_dbtp"] <= -1.0 + 1e-3 for r in group)
+        lu_ok = sum(r["delta_lu"] is not None and abs(r["delta_lu"]) <= 0.5 for r in group)
+        head = "" if level is None else f"band level {level:+g} dB: "
+        lines.append(
+            f"{head}confirmed by one judge {one}/{n}, by all {both}/{n}; dreamer top 3 {top3}/{n}; "
+            f"chroma ≥ 0.9 {chroma}/{n}; true peak ≤ −1 dBTP {tp_ok}/{n}; |ΔLU| ≤ 0.5 {lu_ok}/{n}"
+        )
+        by_target: dict[str, list[int]] = {}
+        for r in group:
+            by_target.setdefault(r["target"], []).append(int(r["confirmed_by_one"]))
+        lines.append(
+            "  by target (confirmed by one): "
+            + ", ".join(f"{t} {sum(v)}/{len(v)}" for t, v in sorted(by_target.items()))
+        )
+    return lines
 
 
 def _cmd_self_test(args: argparse.Namespace) -> int:
@@ -268,8 +267,10 @@ def _add_dream_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--judge",
+        action="append",
         metavar="M",
-        help="independent judge (default: MTT model for MSD dreamers and vice versa; 'none')",
+        help="independent judge (repeat for a panel; default: both models of the other dataset, "
+        "MTT for MSD dreamers and vice versa; 'none' for no judge)",
     )
     parser.add_argument(
         "--mode",
@@ -314,8 +315,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     evaluate = sub.add_parser(
         "evaluate",
         help="dream clips, re-decode them, and report what dreamer and judge hear",
-        epilog="verdict 'confirmed' = the judge's probability at least doubled and the target "
-        "is in the judge's top 5",
+        epilog="verdict: a judge 'confirms' when its probability for the target at least doubles and the "
+        "target is in its top 5 (deeptrance_gui/core/dream/verdict.py); the panel reports "
+        "'confirmed by both', 'confirmed by one', 'partly heard' or 'not heard'",
     )
     evaluate.add_argument("targets", nargs="+", type=Path, metavar="DIR_OR_FILE")
     evaluate.add_argument("--toward", required=True, help="target tag (comma-separated for several)")
@@ -324,10 +326,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     evaluate.add_argument("--json", action="store_true")
     _add_dream_options(evaluate)
     evaluate.set_defaults(handler=_cmd_evaluate, start=None, end=None, away=None, intensify=None)
-
-    from deeptrance_gui import cli_train
-
-    cli_train.register(sub)
 
     self_test = sub.add_parser("self-test", help="headless check: demo clip, predict, dream, write, decode")
     self_test.set_defaults(handler=_cmd_self_test)

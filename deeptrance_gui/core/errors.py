@@ -90,6 +90,14 @@ class UnknownTagError(ModelError):
 # --- dreaming -------------------------------------------------------------------------------
 
 
+class AnalysisError(DeepTranceError):
+    """The music cannot be analysed for a band to play along (silence, no steady beat, too short)."""
+
+
+class SoundFontError(DeepTranceError):
+    """A SoundFont is missing, unreadable, corrupt or has no usable presets."""
+
+
 class DreamError(DeepTranceError):
     """A dream was refused (bad settings, too short or silent audio, judge among dreamers …)."""
 

@@ -7,7 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from deeptrance_gui.core.dream.steps import Predictions
+from deeptrance_gui.core.model.predictions import Predictions
 from deeptrance_gui.core.model.genres import genre_tags
 
 MAX_BARS = 8

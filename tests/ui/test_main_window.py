@@ -279,7 +279,7 @@ def test_switching_output_keeps_position_and_take(qtbot, window: MainWindow, mus
 
 
 def test_honest_sentence_says_when_the_judge_does_not_follow() -> None:
-    from deeptrance_gui.core.dream.steps import Predictions
+    from deeptrance_gui.core.model.predictions import Predictions
     from deeptrance_gui.ui.predictions_view import honest_sentence
 
     labels = ("rock", "pop", "jazz")

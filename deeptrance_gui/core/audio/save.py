@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
+from deeptrance_gui.core.atomic import atomic_write
 from deeptrance_gui.core.audio.clip import AudioClip
 from deeptrance_gui.core.errors import AudioWriteError
 
@@ -48,7 +47,8 @@ def save_audio(
     Raises
     ------
     AudioWriteError
-        Unknown extension or subtype, destination exists, is the source, or cannot be written.
+        Unknown extension or subtype, destination exists, is the source, the folder is
+        missing, unwritable or full, or the write fails (see :mod:`deeptrance_gui.core.atomic`).
         Nothing at the destination changes when it is raised.
     """
     dest = Path(path)
@@ -62,36 +62,23 @@ def save_audio(
     source = clip.source.path if clip.source is not None else None
     if source is not None and dest.exists() and _same_file(dest, source):
         raise AudioWriteError(f"{dest}: that is the file the audio came from; choose another name")
-    if dest.exists() and not overwrite:
-        raise AudioWriteError(f"{dest}: already exists; choose another name or allow overwriting")
-    if dest.is_dir():
-        raise AudioWriteError(f"{dest}: is a folder; give a file name")
-    folder = dest.parent if str(dest.parent) else Path(".")
-    if not folder.is_dir():
-        raise AudioWriteError(f"{dest}: the folder {folder} does not exist")
 
     data = clip.samples.T
     if chosen != "FLOAT":
         # libsndfile would wrap out-of-range floats around instead of clipping them.
         data = np.clip(data, -1.0, 1.0)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=folder)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            sf.write(fh, data, clip.sample_rate_hz, subtype=chosen, format=fmt)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, dest)
-    except (OSError, sf.LibsndfileError, RuntimeError) as err:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise AudioWriteError(f"{dest}: could not be written ({err}); nothing was changed") from None
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    _fsync_dir(folder)
-    return dest
+    return atomic_write(
+        dest,
+        lambda fh: sf.write(fh, data, clip.sample_rate_hz, subtype=chosen, format=fmt),
+        overwrite=overwrite,
+        size_bytes=wav_size_bytes(clip.frames, clip.channels, chosen),
+    )
+
+
+def wav_size_bytes(frames: int, channels: int, subtype: str) -> int:
+    """Size of a WAV file of this shape (an upper bound for FLAC of the same audio)."""
+    bytes_per_sample = {"PCM_16": 2, "PCM_24": 3, "FLOAT": 4}.get(subtype.upper(), 4)
+    return 44 + frames * channels * bytes_per_sample
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -99,17 +86,3 @@ def _same_file(a: Path, b: Path) -> bool:
         return os.path.samefile(a, b)
     except OSError:
         return False
-
-
-def _fsync_dir(folder: Path) -> None:
-    # The rename is durable only once the directory entry is on disk (POSIX).
-    try:
-        dir_fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)

@@ -18,7 +18,8 @@ Algorithm (mask mode; defaults and measurements in ``reference/dream-findings.md
   borders, matches loudness to the original (BS.1770) and limits true peak to −1 dBTP.
   Rendering is throttled (``render_interval_s``) and always happens at a window's last
   iteration; optimisation never depends on it, so a seed gives the same result at any speed.
-* The judge (a model that is never a dreamer) hears each rendered span and the final region.
+* The judges (models that are never dreamers) hear each rendered span and the final region.
+* ``finish`` ends the dream early and keeps what is done ("keep what's done").
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ from deeptrance_gui.core.dream.settings import (
     DreamSettings,
     Objective,
 )
-from deeptrance_gui.core.dream.steps import DreamStep, Predictions
+from deeptrance_gui.core.dream.steps import DreamStep
+from deeptrance_gui.core.model.predictions import Predictions
 from deeptrance_gui.core.dream.steps import readonly as _readonly
 from deeptrance_gui.core.dsp.limiter import match_and_limit, true_peak_limit
 from deeptrance_gui.core.dsp.loudness import integrated_loudness_lufs
@@ -149,17 +151,21 @@ class _Objectives:
         return energy.sum(), features["output"]
 
 
-def _check_models(models: Sequence[LoadedModel], judge: LoadedModel | None) -> None:
+def _check_models(models: Sequence[LoadedModel], judges: Sequence[LoadedModel]) -> None:
     if not models:
         raise DreamError("choose at least one dreaming model")
     names = [m.name for m in models]
     if len(set(names)) != len(names):
         raise DreamError("a model is listed twice among the dreamers")
-    if judge is not None and judge.name in names:
-        raise DreamError(
-            f"'{judge.name}' cannot judge its own dream; choose a judge that is not dreaming "
-            "(default: the MTT model for MSD dreamers and vice versa)"
-        )
+    judge_names = [j.name for j in judges]
+    if len(set(judge_names)) != len(judge_names):
+        raise DreamError("a model is listed twice among the judges")
+    for judge in judges:
+        if judge.name in names:
+            raise DreamError(
+                f"'{judge.name}' cannot judge its own dream; choose a judge that is not dreaming "
+                "(default: the models of the other dataset, MTT for MSD dreamers and vice versa)"
+            )
 
 
 def _predictions(model: LoadedModel, probs: npt.NDArray[np.float32]) -> Predictions:
@@ -194,11 +200,12 @@ def dream(
     *,
     objective: Objective,
     settings: DreamSettings | None = None,
-    judge: LoadedModel | None = None,
+    judges: Sequence[LoadedModel] = (),
     region: tuple[float, float] | None = None,
     start_s: float | None = None,
     seed: int | None = None,
     cancel: threading.Event | None = None,
+    finish: threading.Event | None = None,
 ) -> Iterator[DreamStep]:
     """Dream ``clip`` with ``models``, yielding one immutable step per iteration.
 
@@ -212,8 +219,9 @@ def dream(
         What to push toward (genre) or intensify (layer/channel).
     settings
         How; defaults from the measured findings.
-    judge
-        Independent model that hears every render; must not be a dreamer. None: no judge.
+    judges
+        Independent models (the judge panel) that hear every render; none may be a dreamer.
+        Empty: no judge.
     region
         (start_s, end_s) to dream; None = the whole clip.
     start_s
@@ -222,6 +230,9 @@ def dream(
         Same seed, same output (None = 0).
     cancel
         Set it to stop; the generator returns within 0.5 s without a final step.
+    finish
+        Set it to stop early and keep what is done: the window being dreamed is rendered as it
+        stands, windows not reached stay original, and a final step follows.
 
     Yields
     ------
@@ -235,7 +246,7 @@ def dream(
     """
     settings = settings or DreamSettings()
     settings.validate()
-    _check_models(models, judge)
+    _check_models(models, judges)
     objectives = _Objectives(objective, models, settings.objective_ceiling)
     r0, r1 = resolve_region(clip, region)
     original_region = clip.samples[:, r0:r1]
@@ -243,13 +254,16 @@ def dream(
         raise DreamError("the region is silent; there is nothing for the network to hear")
     cancel = cancel or threading.Event()
     generator = torch.Generator().manual_seed(0 if seed is None else int(seed))
-    return _run(clip, models, judge, objectives, settings, r0, r1, start_s, generator, cancel)
+    return _run(
+        clip, models, tuple(judges), objectives, settings, r0, r1, start_s, generator, cancel,
+        finish or threading.Event(),
+    )
 
 
 def _run(
     clip: AudioClip,
     models: Sequence[LoadedModel],
-    judge: LoadedModel | None,
+    judges: tuple[LoadedModel, ...],
     objectives: _Objectives,
     settings: DreamSettings,
     r0: int,
@@ -257,6 +271,7 @@ def _run(
     start_s: float | None,
     generator: torch.Generator,
     cancel: threading.Event,
+    finish: threading.Event,
 ) -> Iterator[DreamStep]:
     started = time.monotonic()
     rate = clip.sample_rate_hz
@@ -270,7 +285,7 @@ def _run(
 
     # The models' view of the region is already at hand: no second downmix and resample.
     dreamers_before = tuple(_predictions(m, predict_waveform(wave16, m).track_probs) for m in models)
-    judge_before = None if judge is None else _predictions(judge, predict_waveform(wave16, judge).track_probs)
+    judges_before = tuple(_predictions(j, predict_waveform(wave16, j).track_probs) for j in judges)
 
     windows = _plan_windows(wave16.shape[0], r1 - r0, rate, settings, start_s, region_start_s)
     total = len(windows) * settings.iterations
@@ -285,7 +300,7 @@ def _run(
         high_hz=settings.band_high_hz,
     )
     renderer = _Renderer(clip, r0, r1, settings)
-    judge_now: Predictions | None = None
+    judges_now: tuple[Predictions, ...] = ()
     last_judge = -math.inf
     iteration = 0
     for window in windows:
@@ -342,7 +357,8 @@ def _run(
                 _predictions(m, m.probabilities(lg).mean(dim=0).numpy())
                 for m, lg in zip(models, logits, strict=True)
             )
-            last_of_window = local == settings.iterations - 1
+            stopping = finish.is_set()  # "keep what's done": this window ends here, then the dream
+            last_of_window = local == settings.iterations - 1 or stopping
             audio = spectrogram = None
             first_column = 0
             span_start = region_start_s
@@ -359,9 +375,9 @@ def _run(
                         )
                 audio = _readonly(span)
                 span_start = (r0 + window.start_src) / clip.sample_rate_hz
-                if judge is not None and (last_of_window or now - last_judge >= settings.judge_interval_s):
+                if judges and (last_of_window or now - last_judge >= settings.judge_interval_s):
                     last_judge = now
-                    judge_now = _predict_audio(judge, audio, rate)
+                    judges_now = tuple(_predict_audio(j, audio, rate) for j in judges)
             if last_of_window:
                 with torch.no_grad():
                     if settings.mode == "mask":
@@ -379,9 +395,9 @@ def _run(
                 region_start_s=region_start_s,
                 region_end_s=region_end_s,
                 dreamers_before=dreamers_before,
-                judge_before=judge_before,
+                judges_before=judges_before,
             )
-            if iteration < total:
+            if iteration < total and not stopping:
                 yield step(
                     elapsed_s=time.monotonic() - started,
                     span_start_s=span_start,
@@ -389,7 +405,7 @@ def _run(
                     spectrogram=spectrogram,
                     spectrogram_first_column=first_column,
                     dreamers=dreamers_now,
-                    judge=judge_now,
+                    judges=judges_now,
                     final=False,
                 )
             else:
@@ -403,10 +419,11 @@ def _run(
                     spectrogram=renderer.final_spectrogram(final_audio),
                     spectrogram_first_column=renderer.first_column(0),
                     dreamers=tuple(_predict_audio(m, final_audio, rate) for m in models),
-                    judge=None if judge is None else _predict_audio(judge, final_audio, rate),
+                    judges=tuple(_predict_audio(j, final_audio, rate) for j in judges),
                     elapsed_s=time.monotonic() - started,
                     final=True,
                 )
+                return
 
 
 def warm_up(model: LoadedModel) -> None:

@@ -9,6 +9,7 @@ import numpy.typing as npt
 
 from deeptrance_gui.core.audio.clip import FloatArray
 from deeptrance_gui.core.dsp.stft import DisplaySpectrogram
+from deeptrance_gui.core.model.predictions import Predictions
 
 
 def readonly(array: npt.NDArray[np.float32]) -> FloatArray:
@@ -18,38 +19,6 @@ def readonly(array: npt.NDArray[np.float32]) -> FloatArray:
         out = out.copy()
     out.flags.writeable = False
     return out
-
-
-def _find_tag(labels: tuple[str, ...], tag: str) -> int | None:
-    lowered = [label.lower() for label in labels]
-    return lowered.index(tag.lower()) if tag.lower() in lowered else None
-
-
-@dataclass(frozen=True)
-class Predictions:
-    """What one model hears: track-level tag probabilities, shape (n_tags,)."""
-
-    model_name: str
-    dataset: str
-    labels: tuple[str, ...]
-    probs: FloatArray
-
-    def probability(self, tag: str) -> float:
-        """Probability of ``tag`` (case-insensitive); NaN if the model lacks it."""
-        index = _find_tag(self.labels, tag)
-        return float("nan") if index is None else float(self.probs[index])
-
-    def rank(self, tag: str) -> int | None:
-        """1-based rank of ``tag``; None if the model lacks it."""
-        index = _find_tag(self.labels, tag)
-        if index is None:
-            return None
-        return int(np.sum(self.probs > self.probs[index])) + 1
-
-    def top(self, k: int = 5) -> list[tuple[str, float]]:
-        """Best ``k`` tags."""
-        order = np.argsort(-self.probs, kind="stable")[:k]
-        return [(self.labels[i], float(self.probs[i])) for i in order]
 
 
 @dataclass(frozen=True)
@@ -67,10 +36,10 @@ class DreamStep:
     spectrogram
         Display columns of ``audio`` (log-frequency dB); its column 0 is column
         ``spectrogram_first_column`` of the track's display spectrogram.
-    dreamers, judge
-        Current predictions of each dreaming model (on the patches they optimise) and of the
-        judge (on the latest rendered audio; None until the first render).
-    dreamers_before, judge_before
+    dreamers, judges
+        Current predictions of each dreaming model (on the patches they optimise) and of each
+        judge of the panel (on the latest rendered audio; empty until the first render).
+    dreamers_before, judges_before
         The same models on the original region.
     """
 
@@ -88,9 +57,9 @@ class DreamStep:
     spectrogram: DisplaySpectrogram | None
     spectrogram_first_column: int
     dreamers: tuple[Predictions, ...]
-    judge: Predictions | None
+    judges: tuple[Predictions, ...]
     dreamers_before: tuple[Predictions, ...]
-    judge_before: Predictions | None
+    judges_before: tuple[Predictions, ...]
     final: bool
 
     @property
@@ -98,3 +67,8 @@ class DreamStep:
         """End of ``audio`` in the track."""
         frames = 0 if self.audio is None else self.audio.shape[1]
         return self.span_start_s + frames / self.sample_rate_hz
+
+    @property
+    def judged(self) -> bool:
+        """The judges have heard rendered audio (their before and now can be compared)."""
+        return bool(self.judges) and len(self.judges) == len(self.judges_before)

@@ -8,21 +8,22 @@ before/after scores of dreamers and judge (so nobody has to trust the dreamer's 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from deeptrance_gui import __version__
+from deeptrance_gui.core.atomic import atomic_write
 from deeptrance_gui.core.audio.clip import AudioClip
 from deeptrance_gui.core.dream.settings import DreamSettings, Objective
-from deeptrance_gui.core.dream.steps import DreamStep, Predictions
-from deeptrance_gui.core.errors import AudioWriteError, DreamError
+from deeptrance_gui.core.dream.steps import DreamStep
+from deeptrance_gui.core.dream.verdict import panel_verdict
+from deeptrance_gui.core.model.predictions import Predictions
+from deeptrance_gui.core.errors import DreamError
 from deeptrance_gui.core.model.registry import get_spec, sha256_file
 
 SIDECAR_FORMAT = "deeptrance-take/1"
@@ -33,7 +34,7 @@ class DreamRequest:
     """Everything that determines a dream's output."""
 
     dreamers: tuple[str, ...]
-    judge: str | None
+    judges: tuple[str, ...]
     objective: Objective
     settings: DreamSettings = field(default_factory=DreamSettings)
     region: tuple[float, float] | None = None
@@ -44,7 +45,7 @@ class DreamRequest:
         """JSON-ready request."""
         return {
             "dreamers": list(self.dreamers),
-            "judge": self.judge,
+            "judges": list(self.judges),
             "objective": {
                 "kind": self.objective.kind,
                 "toward": self.objective.toward,
@@ -65,9 +66,12 @@ class DreamRequest:
             settings = dict(data["settings"])
             settings.pop("extra", None)
             region = data.get("region")
+            judges = data.get("judges")
+            if judges is None:  # sidecars written before the judge panel name one judge
+                judges = [data["judge"]] if data.get("judge") else []
             return cls(
                 dreamers=tuple(data["dreamers"]),
-                judge=data.get("judge"),
+                judges=tuple(str(j) for j in judges),
                 objective=Objective(**data["objective"]),
                 settings=DreamSettings(**settings),
                 region=None if region is None else (float(region[0]), float(region[1])),
@@ -84,6 +88,7 @@ def dream_request(
     *,
     load_model: Callable[[str], Any],
     cancel: threading.Event | None = None,
+    finish: threading.Event | None = None,
 ) -> Iterator[DreamStep]:
     """Start the dream ``request`` describes; models come from ``load_model(name)``.
 
@@ -92,17 +97,18 @@ def dream_request(
     from deeptrance_gui.core.dream.engine import dream  # torch: only when a dream starts
 
     dreamers = [load_model(name) for name in request.dreamers]
-    judge = load_model(request.judge) if request.judge else None
+    judges = [load_model(name) for name in request.judges]
     return dream(
         clip,
         dreamers,
         objective=request.objective,
         settings=request.settings,
-        judge=judge,
+        judges=judges,
         region=request.region,
         start_s=request.start_s,
         seed=request.seed,
         cancel=cancel,
+        finish=finish,
     )
 
 
@@ -137,7 +143,7 @@ def sidecar_record(
     """The JSON record of a finished take."""
     tags = [t for t in (request.objective.toward, request.objective.away) if t]
     models = {}
-    for name in (*request.dreamers, *([request.judge] if request.judge else [])):
+    for name in (*request.dreamers, *request.judges):
         try:
             spec = get_spec(name)
             models[name] = {
@@ -165,31 +171,26 @@ def sidecar_record(
         "seconds_per_iteration": round(final.elapsed_s / max(1, final.iteration), 4),
         "before": {
             "dreamers": [_scores(p, tags) for p in final.dreamers_before],
-            "judge": _scores(final.judge_before, tags),
+            "judges": [_scores(p, tags) for p in final.judges_before],
         },
         "after": {
             "dreamers": [_scores(p, tags) for p in final.dreamers],
-            "judge": _scores(final.judge, tags),
+            "judges": [_scores(p, tags) for p in final.judges],
         },
+        "verdict": None if not tags or not final.judged else panel_verdict(
+            tags[0], final.judges_before, final.judges, toward=request.objective.toward is not None
+        ).summary(),
     }
 
 
 def write_json_atomic(record: dict[str, Any], path: Path, *, overwrite: bool = False) -> Path:
-    """Write ``record`` as JSON: temp file in the same folder, fsync, rename."""
-    if path.exists() and not overwrite:
-        raise AudioWriteError(f"{path}: already exists; choose another name or allow overwriting")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(record, fh, indent=2)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Write ``record`` as JSON atomically (:func:`~deeptrance_gui.core.atomic.atomic_write`)."""
+    text = (json.dumps(record, indent=2) + "\n").encode()
+
+    def write(fh: BinaryIO) -> None:
+        fh.write(text)
+
+    return atomic_write(path, write, overwrite=overwrite, size_bytes=len(text))
 
 
 def read_sidecar(path: Path) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import torch
 
 from deeptrance_gui.core.audio.clip import AudioClip, FloatArray
 from deeptrance_gui.core.audio.load import resample
-from deeptrance_gui.core.dream.steps import Predictions
+from deeptrance_gui.core.model.predictions import Predictions
 from deeptrance_gui.core.model.frontend import (
     PATCH_S,
     PATCH_SAMPLES,

@@ -38,6 +38,13 @@ class ModelSpec:
         """The independent judge for this dreamer: other training data (MSD ↔ MTT)."""
         return "mtt-musicnn" if self.dataset == "MSD" else "msd-musicnn"
 
+    @property
+    def judge_panel_default(self) -> tuple[str, ...]:
+        """The independent judge panel for this dreamer: both architectures trained on the
+        other dataset (MSD ↔ MTT), so neither shares training data with the dreamer."""
+        other = "mtt" if self.dataset == "MSD" else "msd"
+        return (f"{other}-musicnn", f"{other}-vgg")
+
 
 def _read_sums(folder: Path) -> dict[str, str]:
     sums_file = folder / CHECKSUMS
@@ -82,21 +89,31 @@ def model_folders() -> list[tuple[Path, bool]]:
     return [(paths.shipped_models_dir(), False), (paths.user_models_dir(), True)]
 
 
-def available_models() -> dict[str, ModelSpec]:
-    """Every model found, by stable name; broken user manifests are skipped."""
+def scan_models() -> tuple[dict[str, ModelSpec], list[str]]:
+    """Every model found, by stable name, and one line per user model that was skipped
+    (which file, and why). A broken shipped model raises: the install itself is damaged."""
     found: dict[str, ModelSpec] = {}
+    problems: list[str] = []
     for folder, user in model_folders():
         if not folder.is_dir():
             continue
         for manifest in sorted(folder.glob("*.json")):
             try:
                 spec = _spec_from_manifest(manifest, user_trained=user)
-            except ModelError:
+                if user:
+                    verify_checksum(spec)
+            except ModelError as err:
                 if not user:
                     raise
+                problems.append(f"skipped {manifest.name}: {err}")
                 continue
             found.setdefault(spec.name, spec)
-    return found
+    return found, problems
+
+
+def available_models() -> dict[str, ModelSpec]:
+    """Every usable model, by stable name; broken user models are left out (see :func:`scan_models`)."""
+    return scan_models()[0]
 
 
 def get_spec(name: str) -> ModelSpec:

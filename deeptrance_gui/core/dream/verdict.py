@@ -1,0 +1,190 @@
+"""The one rule for what an independent judge hears in a dream: used by the window's honest
+meter, ``deeptrance dream`` and ``deeptrance evaluate`` alike.
+
+Grades, per judge and target tag (thresholds live here and nowhere else):
+
+* **confirmed**: the judge's probability for the tag at least doubles (×``CONFIRM_RATIO``)
+  *and* the tag is in the judge's top ``CONFIRM_TOP_K`` afterwards. This is the definition
+  every measurement in ``reference/dream-findings.md`` used, so targets stay comparable.
+* **partly heard**: the judge moves toward the tag without meeting both conditions: the
+  probability rises by at least ×``PARTLY_RATIO`` with the rank no worse, or the tag enters
+  the judge's top ``PARTLY_TOP_K`` with a better rank than before (e.g. 0.18 #4 → 0.35 #1),
+  or the probability doubles while the tag stays outside the top ``CONFIRM_TOP_K``.
+* **not heard**: anything else (a small move, no move, or a fall).
+
+Pushing *away* from a tag mirrors the rule: "confirmed" means the judge's probability at
+least halves and the tag leaves its top ``CONFIRM_TOP_K``.
+
+A panel of judges (both models of the other dataset, one per architecture) is summarised as
+"confirmed by both", "confirmed by one", "partly heard" or "not heard".
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+from deeptrance_gui.core.model.predictions import Predictions
+
+CONFIRM_RATIO = 2.0
+CONFIRM_TOP_K = 5
+PARTLY_RATIO = 1.25
+PARTLY_TOP_K = 3
+
+
+class Grade(Enum):
+    """How much of a dream one judge hears."""
+
+    CONFIRMED = "confirmed"
+    PARTLY = "partly heard"
+    NOT_HEARD = "not heard"
+    NO_TAG = "cannot judge"
+
+
+@dataclass(frozen=True)
+class JudgeVerdict:
+    """One judge's before → after for one tag, and its grade."""
+
+    model_name: str
+    tag: str
+    toward: bool
+    before: float
+    after: float
+    rank_before: int | None
+    rank_after: int | None
+    grade: Grade
+
+    @property
+    def ratio(self) -> float:
+        """after / before (inf when before is 0)."""
+        return self.after / self.before if self.before > 0 else math.inf
+
+    def change(self) -> str:
+        """'0.181 (#4) → 0.348 (#1)'."""
+        if self.grade is Grade.NO_TAG:
+            return f"no '{self.tag}' tag"
+        return f"{self.before:.3f} (#{self.rank_before}) → {self.after:.3f} (#{self.rank_after})"
+
+    def describe(self) -> str:
+        """'mtt-musicnn: rock 0.181 (#4) → 0.348 (#1), partly heard'."""
+        return f"{self.model_name}: {self.tag} {self.change()}, {self.grade.value}"
+
+
+def judge_verdict(tag: str, before: Predictions, after: Predictions, *, toward: bool = True) -> JudgeVerdict:
+    """Grade one judge's change for ``tag`` (``toward=False``: the dream pushed away from it).
+
+    Parameters
+    ----------
+    tag
+        The dream's target tag (case-insensitive).
+    before, after
+        The judge's predictions on the original and on the dream.
+    toward
+        True for "push toward", False for "push away".
+    """
+    rank_b, rank_a = before.rank(tag), after.rank(tag)
+    if rank_b is None or rank_a is None:
+        return JudgeVerdict(after.model_name, tag, toward, math.nan, math.nan, None, None, Grade.NO_TAG)
+    p_b, p_a = before.probability(tag), after.probability(tag)
+    grade = _grade(p_b, p_a, rank_b, rank_a) if toward else _grade_away(p_b, p_a, rank_b, rank_a)
+    return JudgeVerdict(after.model_name, tag, toward, p_b, p_a, rank_b, rank_a, grade)
+
+
+def _grade(p_b: float, p_a: float, rank_b: int, rank_a: int) -> Grade:
+    ratio = p_a / p_b if p_b > 0 else (math.inf if p_a > 0 else 1.0)
+    if ratio >= CONFIRM_RATIO and rank_a <= CONFIRM_TOP_K:
+        return Grade.CONFIRMED
+    if ratio >= CONFIRM_RATIO and p_a > p_b:
+        return Grade.PARTLY  # doubled, but the tag is still not among what it hears most
+    if ratio >= PARTLY_RATIO and rank_a <= rank_b:
+        return Grade.PARTLY
+    if rank_a <= PARTLY_TOP_K and rank_a < rank_b and p_a > p_b:
+        return Grade.PARTLY
+    return Grade.NOT_HEARD
+
+
+def _grade_away(p_b: float, p_a: float, rank_b: int, rank_a: int) -> Grade:
+    ratio = p_b / p_a if p_a > 0 else math.inf
+    if ratio >= CONFIRM_RATIO and rank_a > CONFIRM_TOP_K:
+        return Grade.CONFIRMED
+    if (ratio >= PARTLY_RATIO and rank_a >= rank_b) or (ratio >= CONFIRM_RATIO and p_a < p_b):
+        return Grade.PARTLY
+    return Grade.NOT_HEARD
+
+
+@dataclass(frozen=True)
+class PanelVerdict:
+    """What a panel of independent judges hears, summarised."""
+
+    tag: str
+    verdicts: tuple[JudgeVerdict, ...]
+
+    @property
+    def judged(self) -> tuple[JudgeVerdict, ...]:
+        """Verdicts of judges that have the tag."""
+        return tuple(v for v in self.verdicts if v.grade is not Grade.NO_TAG)
+
+    @property
+    def n_confirmed(self) -> int:
+        """How many judges confirm."""
+        return sum(v.grade is Grade.CONFIRMED for v in self.verdicts)
+
+    @property
+    def confirmed_by_one(self) -> bool:
+        """At least one judge confirms."""
+        return self.n_confirmed >= 1
+
+    @property
+    def confirmed_by_all(self) -> bool:
+        """Every judge that has the tag confirms (and there is at least one)."""
+        return bool(self.judged) and self.n_confirmed == len(self.judged)
+
+    def summary(self) -> str:
+        """A short label: 'confirmed by both', 'confirmed by one', 'partly heard', 'not heard'."""
+        judged = self.judged
+        if not judged:
+            return "no judge" if not self.verdicts else "cannot judge"
+        if self.confirmed_by_all:
+            return "confirmed" if len(judged) == 1 else ("confirmed by both" if len(judged) == 2 else "confirmed by all")
+        if self.confirmed_by_one:
+            return "confirmed by one"
+        if any(v.grade is Grade.PARTLY for v in judged):
+            return "partly heard"
+        return "not heard"
+
+    def sentence(self, dreamer_moved: bool) -> str:
+        """Plain words for the window: does an independent ear hear what the dreamer hears?"""
+        tag = self.tag
+        if not self.verdicts:
+            hears = "now hears more" if dreamer_moved else "does not hear more"
+            return f"The dreaming model {hears} {tag}. No independent judge was chosen, so nothing confirms it."
+        judged = self.judged
+        if not judged:
+            names = ", ".join(v.model_name for v in self.verdicts)
+            return f"The judges ({names}) have no '{tag}' tag; they cannot confirm this dream."
+        details = "; ".join(f"{v.model_name} {v.change()}" for v in judged)
+        label = self.summary()
+        if self.confirmed_by_one:
+            who = {"confirmed by one": "One independent model", "confirmed": "An independent model"}.get(
+                label, "Every independent model"
+            )
+            return f"Confirmed: {who} also hears {tag} ({details})."
+        if label == "partly heard":
+            return (
+                f"Partly heard: an independent model moves toward {tag} but does not confirm it "
+                f"(×{CONFIRM_RATIO:g} and top {CONFIRM_TOP_K}): {details}."
+            )
+        if dreamer_moved:
+            return f"Only the dreaming model hears {tag}; the independent models do not ({details})."
+        return f"Neither the dreaming model nor the judges hear more {tag} yet ({details})."
+
+
+def panel_verdict(
+    tag: str, before: Sequence[Predictions], after: Sequence[Predictions], *, toward: bool = True
+) -> PanelVerdict:
+    """Grade every judge of a panel (``before[i]`` and ``after[i]`` are the same judge)."""
+    return PanelVerdict(
+        tag, tuple(judge_verdict(tag, b, a, toward=toward) for b, a in zip(before, after, strict=True))
+    )
