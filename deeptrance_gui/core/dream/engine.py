@@ -246,6 +246,13 @@ def dream(
     """
     settings = settings or DreamSettings()
     settings.validate()
+    if settings.mode == "band":
+        from deeptrance_gui.core.band.dream import band_dream  # the band's own parameterisation
+
+        return band_dream(
+            clip, models, objective=objective, settings=settings, judges=judges, region=region,
+            start_s=start_s, seed=seed, cancel=cancel, finish=finish,
+        )  # fmt: skip
     _check_models(models, judges)
     objectives = _Objectives(objective, models, settings.objective_ceiling)
     r0, r1 = resolve_region(clip, region)

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from deeptrance_gui.core.errors import DreamError
 
-Mode = Literal["mask", "waveform"]
+Mode = Literal["mask", "waveform", "band"]
 ObjectiveKind = Literal["genre", "intensify"]
 
 MODE_DESCRIPTIONS: dict[str, str] = {
@@ -22,6 +22,13 @@ MODE_DESCRIPTIONS: dict[str, str] = {
         "Intensify (classic DeepDream): the same gain mask maximises what one layer or channel "
         "of the network responds to, a timbre intensifier. Genre tags barely move."
     ),
+    "band": (
+        "Band (toward a style): a band of real sampled instruments (drums, bass, harmony, lead from "
+        "a General MIDI SoundFont) plays the track's own beats and chords; the dream chooses each "
+        "part's pattern and shapes its level and EQ bar by bar, at a total band level you set "
+        "(default -6 dB under the track) that it may never raise. The original is not EQ'd. "
+        "Export the mix, stems and a MIDI file to re-voice the band in a DAW."
+    ),
     "waveform": (
         "Waveform (EXPERIMENTAL): adds a small signal through the network's front end. It "
         "fools the dreaming model (an adversarial example) without changing what people or "
@@ -31,6 +38,7 @@ MODE_DESCRIPTIONS: dict[str, str] = {
 
 MIN_STRENGTH_DB, MAX_STRENGTH_DB = 3.0, 12.0
 MAX_ITERATIONS = 500
+MIN_BAND_LEVEL_DB, MAX_BAND_LEVEL_DB = -18.0, 0.0
 MIN_DREAM_DURATION_S = 1.0
 
 
@@ -92,12 +100,22 @@ class DreamSettings:
     render_interval_s: float = 1.0
     judge_interval_s: float = 3.0
     ceiling_dbtp: float = -1.0
+    band_level_db: float = -6.0
+    band_part_range_db: float = 4.0
+    band_eq_db: float = 6.0
+    band_eq_bands: int = 8
+    soundfont: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def validate(self) -> None:
         """Raise :class:`DreamError` for values out of range."""
-        if self.mode not in ("mask", "waveform"):
-            raise DreamError(f"unknown mode '{self.mode}'; use mask or waveform")
+        if self.mode not in ("mask", "waveform", "band"):
+            raise DreamError(f"unknown mode '{self.mode}'; use mask, band or waveform")
+        if not MIN_BAND_LEVEL_DB <= self.band_level_db <= MAX_BAND_LEVEL_DB:
+            raise DreamError(
+                f"band level must be {MIN_BAND_LEVEL_DB:g}…{MAX_BAND_LEVEL_DB:g} dB relative to the track, "
+                f"got {self.band_level_db:g}"
+            )
         if not 1 <= self.iterations <= MAX_ITERATIONS:
             raise DreamError(f"iterations must be 1–{MAX_ITERATIONS}, got {self.iterations}")
         if self.mode == "mask" and not MIN_STRENGTH_DB <= self.strength_db <= MAX_STRENGTH_DB:

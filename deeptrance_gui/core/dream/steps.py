@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -10,6 +11,9 @@ import numpy.typing as npt
 from deeptrance_gui.core.audio.clip import FloatArray
 from deeptrance_gui.core.dsp.stft import DisplaySpectrogram
 from deeptrance_gui.core.model.predictions import Predictions
+
+if TYPE_CHECKING:  # numpy/scipy-heavy modules stay off the window's start-up path
+    from deeptrance_gui.core.band.take import BandTake
 
 
 def readonly(array: npt.NDArray[np.float32]) -> FloatArray:
@@ -41,6 +45,9 @@ class DreamStep:
         judge of the panel (on the latest rendered audio; empty until the first render).
     dreamers_before, judges_before
         The same models on the original region.
+    band
+        Band mode: the arrangement, what the dream chose and shaped, and the stems of the
+        rendered mix (None in the other modes and on steps that did not render).
     """
 
     iteration: int
@@ -61,6 +68,7 @@ class DreamStep:
     dreamers_before: tuple[Predictions, ...]
     judges_before: tuple[Predictions, ...]
     final: bool
+    band: BandTake | None = None
 
     @property
     def span_end_s(self) -> float:

@@ -1,0 +1,384 @@
+"""The band dream: the third parameterisation beside the gain mask and the waveform delta.
+
+What the model hears (16 kHz, complex STFT, so parts and track add with their phases)::
+
+    X = X_original + s · Σ_p  g_p(t) · EQ_p(f, t) · Σ_v softmax(c_p / T)_v · X_{p,v}
+
+* ``X_{p,v}``: variant v of part p (drums, bass, harmony, lead), rendered once from the
+  SoundFont on the track's beats and chords.
+* ``g_p``: the part's level per bar, ``± band_part_range_db · tanh``; ``EQ_p``: its EQ on
+  ``band_eq_bands`` log bands × bars, ``± band_eq_db · tanh``; both interpolated smoothly
+  between bar centres. ``c_p``: variant logits; the temperature T anneals 1 → 0.25 so the soft
+  choice becomes the hard one that is rendered (the winner is what you hear).
+* ``s`` keeps the band's total power at ``band_level_db`` relative to the track, whatever the
+  dream does: it redistributes the band among parts, bars and bands but can never raise it
+  (louder always convinces judges more, so levels must stay fair), and it cannot turn the band
+  down to win with EQ on the track either — the original is not EQ'd at all in this mode
+  (``dream-findings.md``: given an EQ on the original, the dreaming model turned the band down
+  and won with EQ that only it hears).
+
+The loop (random roll, chunked backward, normalised gradient, objective ceiling, throttled
+renders and judges) is the engine's; only the parameterisation differs. The rendered mix sets
+the band to ``band_level_db`` by BS.1770 loudness, then matches the mix to the original's
+loudness and limits true peak to −1 dBTP.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import numpy.typing as npt
+import torch
+
+from deeptrance_gui.core.analysis import analyse
+from deeptrance_gui.core.audio.clip import AudioClip, FloatArray
+from deeptrance_gui.core.audio.load import resample
+from deeptrance_gui.core.band.arrange import Arrangement, arrange
+from deeptrance_gui.core.band.render import load_soundfont, render_variant
+from deeptrance_gui.core.band.take import BandTake
+from deeptrance_gui.core.dream import mask as mask_grid
+from deeptrance_gui.core.dream.engine import (
+    _accumulate,
+    _check_models,
+    _Objectives,
+    _predict_audio,
+    _predictions,
+    resolve_region,
+)
+from deeptrance_gui.core.dream.settings import DreamSettings, Objective
+from deeptrance_gui.core.dream.steps import DreamStep
+from deeptrance_gui.core.dream.steps import readonly as _readonly
+from deeptrance_gui.core.dsp.limiter import match_and_limit
+from deeptrance_gui.core.dsp.loudness import integrated_loudness_lufs
+from deeptrance_gui.core.dsp.stft import (
+    DISPLAY_HOP,
+    DISPLAY_N_FFT,
+    bin_frequencies_hz,
+    display_spectrogram,
+    istft,
+    stft,
+)
+from deeptrance_gui.core.errors import DreamError
+from deeptrance_gui.core.model.frontend import HOP, N_FFT, SAMPLE_RATE_HZ
+from deeptrance_gui.core.model.loading import LoadedModel
+from deeptrance_gui.core.model.predict import predict_waveform
+
+EQ_LOW_HZ, EQ_HIGH_HZ = 60.0, 7_600.0
+EDGE_FADE_S = 0.05
+TEMPERATURE_START, TEMPERATURE_END = 1.0, 0.25
+
+
+def _bar_interpolation(
+    times_s: npt.NDArray[np.float64], arrangement: Arrangement, duration_s: float
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(lower, upper, frac) to interpolate per-bar values between bar centres at ``times_s``."""
+    starts = np.asarray(arrangement.bar_starts_s)
+    ends = np.append(starts[1:], max(duration_s, starts[-1] + 1e-3))
+    centres = (starts + ends) / 2
+    positions = np.interp(times_s, centres, np.arange(centres.size)) if centres.size > 1 else 0 * times_s
+    lower, upper, frac = mask_grid.linear_indices(positions, max(1, centres.size))
+    return torch.from_numpy(lower), torch.from_numpy(upper), torch.from_numpy(frac)
+
+
+class _BandShape:
+    """The dream's parameters and how they become per-part gains on any STFT grid."""
+
+    def __init__(self, arrangement: Arrangement, settings: DreamSettings) -> None:
+        self.n_parts = len(arrangement.parts)
+        self.n_bars = max(1, len(arrangement.bar_starts_s))
+        self.max_variants = max(len(p.variants) for p in arrangement.parts)
+        self.settings = settings
+        self.level = torch.zeros(self.n_parts, self.n_bars, requires_grad=True)
+        self.eq = torch.zeros(self.n_parts, settings.band_eq_bands, self.n_bars, requires_grad=True)
+        self.choice = torch.zeros(self.n_parts, self.max_variants, requires_grad=True)
+        self.valid = torch.zeros(self.n_parts, self.max_variants, dtype=torch.bool)
+        for p, part in enumerate(arrangement.parts):
+            self.valid[p, : len(part.variants)] = True
+
+    def parameters(self) -> list[torch.Tensor]:
+        return [self.level, self.eq, self.choice]
+
+    def weights(self, temperature: float) -> torch.Tensor:
+        """(parts, variants) soft choice; impossible variants weigh 0."""
+        logits = self.choice.masked_fill(~self.valid, -1e9) / temperature
+        return torch.softmax(logits, dim=1)
+
+    def levels_db(self) -> torch.Tensor:
+        return self.settings.band_part_range_db * torch.tanh(self.level)
+
+    def gains(
+        self, freq_weights: torch.Tensor, bars: tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+    ) -> torch.Tensor:
+        """Linear gain per part, (parts, frames, bins): level per bar × EQ bands × bars."""
+        lower, upper, frac = bars
+        eq_db = self.settings.band_eq_db * torch.tanh(self.eq)  # (P, B, bars)
+        per_bin = torch.einsum("fb,pbn->pnf", freq_weights, eq_db)  # (P, bars, bins)
+        total_db = per_bin + self.levels_db()[:, :, None]
+        frames_db = total_db.index_select(1, lower) * (1 - frac)[None, :, None] + total_db.index_select(
+            1, upper
+        ) * frac[None, :, None]
+        return torch.pow(10.0, frames_db / 20.0)
+
+
+def band_dream(
+    clip: AudioClip,
+    models: Sequence[LoadedModel],
+    *,
+    objective: Objective,
+    settings: DreamSettings,
+    judges: Sequence[LoadedModel] = (),
+    region: tuple[float, float] | None = None,
+    start_s: float | None = None,
+    seed: int | None = None,
+    cancel: threading.Event | None = None,
+    finish: threading.Event | None = None,
+) -> Iterator[DreamStep]:
+    """Dream a band toward ``objective.toward`` (a style tag); see the module docstring.
+
+    Arguments as :func:`deeptrance_gui.core.dream.engine.dream`.
+
+    Raises
+    ------
+    DreamError, AnalysisError, SoundFontError
+        Before the first step: no target style, silence, no steady beat, shorter than a bar,
+        an unusable SoundFont, a judge among the dreamers.
+    """
+    settings.validate()
+    if objective.kind != "genre" or not objective.toward:
+        raise DreamError("the band dream needs a style to play toward: --toward rock (or metal, jazz, …)")
+    if objective.away:
+        raise DreamError("the band dream adds a band; 'away from' a tag is for the genre dream")
+    _check_models(models, judges)
+    objectives = _Objectives(objective, models, settings.objective_ceiling)
+    r0, r1 = resolve_region(clip, region)
+    rate = clip.sample_rate_hz
+    original = np.ascontiguousarray(clip.samples[:, r0:r1])
+    if float(np.max(np.abs(original))) < 1e-5:
+        raise DreamError("the region is silent; there is nothing for a band to play along with")
+    duration_s = (r1 - r0) / rate
+    analysis = analyse(AudioClip(original, rate))
+    arrangement = arrange(analysis, style=objective.toward, duration_s=duration_s)
+    soundfont = load_soundfont(settings.soundfont)
+    cancel = cancel or threading.Event()
+    return _run(
+        clip, models, tuple(judges), objectives, settings, r0, r1, analysis, arrangement, soundfont,
+        torch.Generator().manual_seed(0 if seed is None else int(seed)), cancel, finish or threading.Event(),
+    )  # fmt: skip
+
+
+def _run(
+    clip: AudioClip,
+    models: Sequence[LoadedModel],
+    judges: tuple[LoadedModel, ...],
+    objectives: _Objectives,
+    settings: DreamSettings,
+    r0: int,
+    r1: int,
+    analysis: object,
+    arrangement: Arrangement,
+    soundfont: object,
+    generator: torch.Generator,
+    cancel: threading.Event,
+    finish: threading.Event,
+) -> Iterator[DreamStep]:
+    started = time.monotonic()
+    rate = clip.sample_rate_hz
+    duration_s = (r1 - r0) / rate
+    original = np.ascontiguousarray(clip.samples[:, r0:r1])
+    frames = r1 - r0
+    stems = [
+        [render_variant(v, soundfont, duration_s=duration_s, sample_rate_hz=rate) for v in part.variants]  # type: ignore[arg-type]
+        for part in arrangement.parts
+    ]
+    shape = _BandShape(arrangement, settings)
+
+    def view16(samples: FloatArray) -> torch.Tensor:
+        mono = samples.mean(axis=0, keepdims=True, dtype=np.float32)
+        return torch.from_numpy(np.ascontiguousarray(resample(mono, rate, SAMPLE_RATE_HZ)[0]))
+
+    frontend = models[0].frontend
+    wave16 = view16(original)
+
+    def spec16(wave: torch.Tensor) -> torch.Tensor:
+        return torch.stft(
+            wave, n_fft=N_FFT, hop_length=HOP, window=frontend.window, center=True, pad_mode="constant",
+            return_complex=True,
+        ).T  # (frames, bins)  # fmt: skip
+
+    x_orig = spec16(wave16)
+    x_parts = torch.zeros((shape.n_parts, shape.max_variants, *x_orig.shape), dtype=torch.complex64)
+    for p, variants in enumerate(stems):
+        for v, stem in enumerate(variants):
+            x_parts[p, v] = spec16(view16(stem))
+    target_power = float(x_orig.abs().square().sum()) * 10 ** (settings.band_level_db / 10)
+    times16 = np.arange(x_orig.shape[0]) * HOP / SAMPLE_RATE_HZ
+    bars16 = _bar_interpolation(times16, arrangement, duration_s)
+    freq16 = torch.from_numpy(
+        mask_grid.frequency_weights(
+            bin_frequencies_hz(n_fft=N_FFT, sample_rate_hz=SAMPLE_RATE_HZ),
+            n_bands=settings.band_eq_bands, low_hz=EQ_LOW_HZ, high_hz=EQ_HIGH_HZ,
+        )  # fmt: skip
+    )
+    renderer = _BandRenderer(original, stems, arrangement, settings, rate, duration_s)
+
+    dreamers_before = tuple(_predictions(m, predict_waveform(wave16, m).track_probs) for m in models)
+    judges_before = tuple(_predictions(j, predict_waveform(wave16, j).track_probs) for j in judges)
+    optimizer = torch.optim.Adam(shape.parameters(), lr=settings.learning_rate)
+    total = settings.iterations
+    judges_now: tuple = ()  # type: ignore[type-arg]
+    last_render = last_judge = -math.inf
+    for iteration in range(1, total + 1):
+        if cancel.is_set():
+            return
+        progress = (iteration - 1) / max(1, total - 1)
+        temperature = TEMPERATURE_START * (TEMPERATURE_END / TEMPERATURE_START) ** progress
+        optimizer.zero_grad(set_to_none=True)
+        weights = shape.weights(temperature)
+        mixed = torch.einsum("pv,pvtf->ptf", weights.to(torch.complex64), x_parts)
+        band = (shape.gains(freq16, bars16) * mixed).sum(dim=0)
+        scale = torch.sqrt(target_power / band.abs().square().sum().clamp_min(1e-20))
+        heard = x_orig + scale * band
+        power = heard.real.square() + heard.imag.square()
+        shift = int(torch.randint(0, power.shape[0], (1,), generator=generator)) if settings.random_roll else 0
+        value, logits = _accumulate(power, shift, models, objectives, settings, cancel)
+        if value is None:
+            return
+        for param in shape.parameters():
+            if param.grad is not None:
+                param.grad = -param.grad / param.grad.abs().mean().clamp_min(1e-12)
+        optimizer.step()
+        stopping = finish.is_set()
+        final = iteration == total or stopping
+        dreamers_now = tuple(
+            _predictions(m, m.probabilities(lg).mean(dim=0).numpy()) for m, lg in zip(models, logits, strict=True)
+        )
+        now = time.monotonic()
+        audio = spectrogram = None
+        take = None
+        if final or iteration == 1 or now - last_render >= settings.render_interval_s:
+            last_render = now
+            take = renderer.take(shape, analysis, soundfont, with_stems=final)  # type: ignore[arg-type]
+            mixed_audio = renderer.mix(take)
+            audio = _readonly(mixed_audio) if not final else mixed_audio
+            if final:
+                audio.flags.writeable = False
+            spectrogram = renderer.display(clip, r0, mixed_audio)
+            if judges and (final or now - last_judge >= settings.judge_interval_s):
+                last_judge = now
+                judges_now = tuple(_predict_audio(j, audio, rate) for j in judges)
+        if final and cancel.is_set():
+            return
+        yield DreamStep(
+            iteration=iteration,
+            total_iterations=total,
+            window_index=0,
+            n_windows=1,
+            objective=value,
+            elapsed_s=time.monotonic() - started,
+            sample_rate_hz=rate,
+            region_start_s=r0 / rate,
+            region_end_s=r1 / rate,
+            span_start_s=r0 / rate,
+            audio=audio,
+            spectrogram=spectrogram,
+            spectrogram_first_column=r0 // DISPLAY_HOP,
+            dreamers=tuple(_predict_audio(m, audio, rate) for m in models) if final and audio is not None else dreamers_now,
+            judges=judges_now,
+            dreamers_before=dreamers_before,
+            judges_before=judges_before,
+            final=final,
+            band=take,
+        )
+        if final:
+            return
+    del frames
+
+
+class _BandRenderer:
+    """Applies the dreamed shape to the winning variants at the source rate and mixes."""
+
+    def __init__(
+        self,
+        original: FloatArray,
+        stems: list[list[FloatArray]],
+        arrangement: Arrangement,
+        settings: DreamSettings,
+        rate: int,
+        duration_s: float,
+    ) -> None:
+        self.original = original
+        self.stems = stems
+        self.arrangement = arrangement
+        self.settings = settings
+        self.rate = rate
+        self.frames = original.shape[1]
+        self.channels = original.shape[0]
+        self.reference_lufs = integrated_loudness_lufs(original, sample_rate_hz=rate)
+        self._spectra: dict[tuple[int, int], npt.NDArray[np.complex64]] = {}
+        n_frames = 1 + self.frames // DISPLAY_HOP
+        times = np.arange(n_frames) * DISPLAY_HOP / rate
+        self.bars = _bar_interpolation(times, arrangement, duration_s)
+        self.freq = torch.from_numpy(
+            mask_grid.frequency_weights(
+                bin_frequencies_hz(n_fft=DISPLAY_N_FFT, sample_rate_hz=rate),
+                n_bands=settings.band_eq_bands, low_hz=EQ_LOW_HZ, high_hz=EQ_HIGH_HZ,
+            )  # fmt: skip
+        )
+        fade = np.clip(np.minimum(np.arange(self.frames), self.frames - 1 - np.arange(self.frames)) / (EDGE_FADE_S * rate), 0, 1)
+        self.edge = fade.astype(np.float32)[None, :]
+
+    def _spectrum(self, part: int, variant: int) -> npt.NDArray[np.complex64]:
+        key = (part, variant)
+        if key not in self._spectra:
+            self._spectra[key] = stft(self.stems[part][variant], n_fft=DISPLAY_N_FFT, hop=DISPLAY_HOP)
+        return self._spectra[key]
+
+    def take(self, shape: _BandShape, analysis: object, soundfont: object, *, with_stems: bool) -> BandTake:
+        with torch.no_grad():
+            weights = shape.weights(TEMPERATURE_END).numpy()
+            chosen = tuple(int(np.argmax(w[: len(p.variants)])) for w, p in zip(weights, self.arrangement.parts, strict=True))
+            gains = shape.gains(self.freq, self.bars).numpy()  # (P, frames, bins)
+            levels = shape.levels_db().numpy()
+        processed = []
+        for p, v in enumerate(chosen):
+            spec = self._spectrum(p, v) * gains[p].T[None, :, :].astype(np.float32)
+            stem = istft(spec, frames=self.frames, n_fft=DISPLAY_N_FFT, hop=DISPLAY_HOP)
+            if stem.shape[0] != self.channels:
+                stem = np.repeat(stem.mean(axis=0, keepdims=True), self.channels, axis=0)
+            processed.append(stem * self.edge)
+        band = np.sum(processed, axis=0)
+        band_lufs = integrated_loudness_lufs(band, sample_rate_hz=self.rate)
+        if band_lufs is None or self.reference_lufs is None:
+            scale_db = self.settings.band_level_db
+        else:
+            scale_db = self.reference_lufs + self.settings.band_level_db - band_lufs
+        scale = np.float32(10 ** (scale_db / 20))
+        return BandTake(
+            arrangement=self.arrangement,
+            chosen=chosen,
+            variant_weights=weights.astype(np.float32),
+            levels_db=levels.astype(np.float32),
+            band_scale_db=float(scale_db),
+            band_level_db=self.settings.band_level_db,
+            stems=tuple(_readonly(s * scale) for s in processed),
+            original=_readonly(self.original),
+            analysis=analysis,  # type: ignore[arg-type]
+            soundfont_sha256=getattr(soundfont, "sha256", ""),
+        )
+
+    def mix(self, take: BandTake) -> FloatArray:
+        assert take.stems is not None
+        mix = self.original + np.sum(take.stems, axis=0)
+        return match_and_limit(
+            mix, reference_lufs=self.reference_lufs, sample_rate_hz=self.rate, ceiling_dbtp=self.settings.ceiling_dbtp
+        )
+
+    def display(self, clip: AudioClip, r0: int, audio: FloatArray) -> object:
+        start = r0 // DISPLAY_HOP * DISPLAY_HOP
+        lead = clip.samples[:, start:r0].mean(axis=0, dtype=np.float32)
+        mono = np.concatenate([lead, audio.mean(axis=0, dtype=np.float32)])[None, :]
+        return display_spectrogram(mono, sample_rate_hz=self.rate)
