@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TORCH_PIN := torch==2.13.0
+# Band dream synthesiser; --no-deps skips pyaudio (live playback only, no Linux wheel).
+TSF_PIN := tinysoundfont==0.3.7
 # Debian/Ubuntu packages: PortAudio for sounddevice, the Qt xcb platform libraries, Xvfb for screenshots.
 SYSTEM_PACKAGES := libportaudio2 libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxcb-image0 \
 	libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 \
@@ -29,6 +31,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q $(TORCH_PIN)
+	$(BIN)/python -m pip install -q --no-deps $(TSF_PIN)
 	$(BIN)/python -m pip install -q -e ".[dev]"
 	touch $(STAMP)
 

@@ -42,7 +42,7 @@ def main() -> None:
         steps = dream(
             clip,
             [dreamer],
-            judge=judge if with_judge else None,
+            judges=[judge] if with_judge else [],
             objective=Objective(toward="rock"),
             settings=settings,
             seed=0,

@@ -28,7 +28,7 @@ def main() -> None:
     for step in dream(
         clip,
         [dreamer],
-        judge=judge,
+        judges=[judge],
         objective=Objective(toward="rock"),
         settings=DreamSettings(iterations=2),
         seed=0,

@@ -14,7 +14,6 @@ from deeptrance_gui.cli_common import audio_files
 from deeptrance_gui.core.errors import DeepTranceError
 
 
-
 def _cmd_predict(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 

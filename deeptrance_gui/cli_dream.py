@@ -42,7 +42,16 @@ def _request_from_args(args: argparse.Namespace) -> Any:
         objective = Objective(kind="genre", toward=args.toward, away=args.away)
         if not args.toward and not args.away:
             objective = Objective(kind="genre", toward="electronic")
-    settings = DreamSettings(mode=args.mode, iterations=args.iterations, strength_db=args.strength_db)
+    level = getattr(args, "band_level_db_value", None)
+    if level is None:
+        level = float(str(args.band_level_db).split(",")[0])
+    settings = DreamSettings(
+        mode=args.mode,
+        iterations=args.iterations,
+        strength_db=args.strength_db,
+        band_level_db=level,
+        soundfont=str(Path(args.soundfont).resolve()) if args.soundfont else None,
+    )
     region = None
     if args.start is not None or args.end is not None:
         region = (args.start or 0.0, args.end if args.end is not None else 1e9)
@@ -81,6 +90,7 @@ def _cmd_dream(args: argparse.Namespace) -> int:
     from deeptrance_gui.core.atomic import check_writable
     from deeptrance_gui.core.audio import load_audio, save_audio
     from deeptrance_gui.core.audio.save import wav_size_bytes
+    from deeptrance_gui.core.band.export import export_midi, export_stems, midi_path
     from deeptrance_gui.core.dream.takes import (
         DreamRequest,
         read_sidecar,
@@ -116,12 +126,19 @@ def _cmd_dream(args: argparse.Namespace) -> int:
     check_writable(out, overwrite=args.force, size_bytes=wav_size_bytes(clip.frames, clip.channels, subtype))
     check_writable(sidecar, overwrite=args.force)
     final = run_request(clip, request, progress=not args.quiet)
-    save_audio(splice(clip, final), out, subtype=args.subtype or "PCM_24", overwrite=args.force)
+    if (args.stems or args.midi) and final.band is None:
+        raise DreamError("--stems and --midi are for the band dream (--mode band)")
+    save_audio(splice(clip, final), out, subtype=subtype, overwrite=args.force)
+    written = [out]
+    if args.stems and final.band is not None:
+        written += export_stems(final.band, out, sample_rate_hz=clip.sample_rate_hz, subtype=subtype, overwrite=args.force)
+    if args.midi and final.band is not None:
+        written.append(export_midi(final.band, midi_path(out), overwrite=args.force))
     record = sidecar_record(request, final, input_path=source, output_path=out)
     record["output_subtype"] = args.subtype or "PCM_24"
     write_json_atomic(record, sidecar, overwrite=args.force)
     _print_summary(request, final)
-    print(f"wrote {out} and {sidecar}")
+    print(f"wrote {', '.join(str(p) for p in written)} and {sidecar}")
     return 0
 
 
@@ -274,9 +291,15 @@ def _add_dream_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--mode",
-        choices=["mask", "waveform"],
+        choices=["mask", "band", "waveform"],
         default="mask",
-        help="mask (default) or waveform (experimental: an adversarial example)",
+        help="mask (default: the genre EQ dream), band (a sampled band plays along; --toward a style) "
+        "or waveform (experimental: an adversarial example)",
+    )
+    parser.add_argument(
+        "--soundfont",
+        metavar="SF2",
+        help="band mode: a General MIDI .sf2/.sf3 SoundFont (default: the shipped FluidR3 GM subset)",
     )
     parser.add_argument("--iterations", type=int, default=20)
     parser.add_argument("--strength-db", type=float, default=6.0, help="mask bound, 3–12 dB")
@@ -308,6 +331,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--from-sidecar", type=Path, metavar="TAKE.json", help="reproduce a take bit for bit from its sidecar"
     )
     dream.add_argument("--force", action="store_true", help="overwrite OUT and its sidecar")
+    dream.add_argument(
+        "--band-level-db", type=float, default=-6.0, help="band mode: band loudness relative to the track, -18…0 dB"
+    )
+    dream.add_argument("--stems", action="store_true", help="band mode: also write OUT.<part>.wav per part + original")
+    dream.add_argument("--midi", action="store_true", help="band mode: also write OUT.mid (the parts as dreamed)")
     dream.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_dream_options(dream)
     dream.set_defaults(handler=_cmd_dream)
@@ -324,6 +352,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     evaluate.add_argument("--out-dir", help="where the dreamed files go (default: a temp folder)")
     evaluate.add_argument("--max-duration", type=float, default=None, help="use only the first N s")
     evaluate.add_argument("--json", action="store_true")
+    evaluate.add_argument(
+        "--band-level-db",
+        default="-6",
+        help="band mode: band level(s) in dB relative to the track, comma-separated for a curve (-12,-9,-6,-3)",
+    )
     _add_dream_options(evaluate)
     evaluate.set_defaults(handler=_cmd_evaluate, start=None, end=None, away=None, intensify=None)
 

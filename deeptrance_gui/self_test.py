@@ -39,7 +39,7 @@ def run_self_test() -> tuple[bool, str]:
             dream(
                 clip,
                 [dreamer],
-                judge=judge,
+                judges=[judge],
                 objective=Objective(toward="electronic"),
                 settings=DreamSettings(iterations=2),
                 region=(0.0, 6.0),

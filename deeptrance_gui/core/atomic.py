@@ -133,7 +133,7 @@ def atomic_write(
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except Exception as err:  # noqa: BLE001 - libraries fail in many ways (soundfile asserts after ENOSPC)
+    except Exception as err:
         with contextlib.suppress(OSError):
             tmp.unlink()
         cause: BaseException = err

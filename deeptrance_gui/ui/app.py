@@ -79,8 +79,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             recent = [Path(p) for p in settings.recent_files if Path(p).is_file()]
             target = recent[0] if recent else paths.demo_clip_path()
         window.open_path(target)
+        # The dreamer, then its judges: the panel of the other dataset, or the one chosen.
         wanted = [settings.dream.dreamer, settings.dream.judge]
-        wanted = [n for n in dict.fromkeys(wanted) if n in names] or ["msd-musicnn", "mtt-musicnn"]
+        if settings.dream.judge == "panel":
+            other = "mtt" if settings.dream.dreamer.startswith("msd") else "msd"
+            wanted[1:] = [f"{other}-musicnn", f"{other}-vgg"]
+        wanted = [n for n in dict.fromkeys(wanted) if n in names] or ["msd-musicnn", "mtt-musicnn", "mtt-vgg"]
         window.load_models(wanted)
 
     QTimer.singleShot(0, after_show)

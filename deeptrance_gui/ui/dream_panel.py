@@ -1,6 +1,9 @@
-"""The dream controls: mode, models, target, strength, iterations, seed, Dream/Cancel."""
+"""The dream controls: mode, models, judges, target, strength, band level, iterations, seed,
+Dream / Cancel / Keep what's done, and a line saying what will be dreamed and what it costs."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -22,10 +25,13 @@ from deeptrance_gui.ui.settings import DreamPanelState
 
 MODES = (
     ("genre", "Genre dream"),
+    ("band", "Band (a sampled band plays along)"),
     ("intensify", "Intensify (classic DeepDream)"),
     ("waveform", "Waveform (experimental)"),
 )
 NONE = "—"
+PANEL = "panel"  # both models of the other dataset
+PANEL_LABEL = "Judge panel (other dataset)"
 
 
 class DreamPanel(QWidget):
@@ -33,6 +39,7 @@ class DreamPanel(QWidget):
 
     dreamRequested = Signal()
     cancelRequested = Signal()
+    keepRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -68,6 +75,14 @@ class DreamPanel(QWidget):
         self.strength.setSingleStep(0.5)
         self.strength.setSuffix(" dB")
         self.strength.setToolTip("Largest boost or cut of the gain mask (±dB)")
+        self.band_level = QDoubleSpinBox()
+        self.band_level.setRange(-18.0, 0.0)
+        self.band_level.setSingleStep(1.0)
+        self.band_level.setSuffix(" dB")
+        self.band_level.setToolTip(
+            "Band mode: the band's loudness relative to the track. The dream balances the parts "
+            "within it but never raises it (louder always convinces more)."
+        )
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
         self.seed.setToolTip("Same seed, same dream")
@@ -76,6 +91,14 @@ class DreamPanel(QWidget):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop the dream (Esc)")
         self.cancel_button.setEnabled(False)
+        self.keep_button = QPushButton("Keep what's done")
+        self.keep_button.setToolTip("Stop now and keep the dreamed part as a take; the rest stays original")
+        self.keep_button.setEnabled(False)
+        self.cost = QLabel("")
+        self.cost.setWordWrap(True)
+        self.cost.setToolTip("What Dream will change, and about how long it takes on this machine")
+        #: dreamer name → its judge panel (set by the window from the loaded models)
+        self.panel_for: Callable[[str], tuple[str, ...]] = lambda _name: ()
         self.progress = QProgressBar()
         self.progress.setToolTip("Iteration, objective and time left")
         self.progress.setFormat("idle")
@@ -91,18 +114,22 @@ class DreamPanel(QWidget):
         form.addRow("Channel", self.channel)
         form.addRow("Iterations", self.iterations)
         form.addRow("Strength", self.strength)
+        form.addRow("Band level", self.band_level)
         form.addRow("Seed", self.seed)
         buttons = QHBoxLayout()
         buttons.addWidget(self.dream_button)
         buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.keep_button)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(self.cost)
         layout.addLayout(buttons)
         layout.addWidget(self.progress)
         self.mode.currentIndexChanged.connect(self._mode_changed)
         self.dreamer.currentTextChanged.connect(self._dreamer_changed)
         self.dream_button.clicked.connect(self.dreamRequested)
         self.cancel_button.clicked.connect(self.cancelRequested)
+        self.keep_button.clicked.connect(self.keepRequested)
         self._labels: dict[str, tuple[str, ...]] = {}
         self._layers: dict[str, tuple[str, ...]] = {}
 
@@ -114,7 +141,8 @@ class DreamPanel(QWidget):
             combo.blockSignals(True)
             combo.clear()
             if combo is self.judge:
-                combo.addItem(NONE)
+                combo.addItem(PANEL_LABEL, PANEL)
+                combo.addItem(NONE, NONE)
             combo.addItems(sorted(labels))
             if keep:
                 combo.setCurrentText(keep)
@@ -140,14 +168,16 @@ class DreamPanel(QWidget):
     def _mode_changed(self) -> None:
         mode = self.mode.currentData()
         self.description.setText(MODE_DESCRIPTIONS[mode])
-        genre = mode in ("genre", "waveform")
+        genre = mode in ("genre", "waveform", "band")
         targets: tuple[QWidget, ...] = (self.toward, self.away)
         layers: tuple[QWidget, ...] = (self.layer, self.channel)
         for widget in targets:
             widget.setEnabled(genre)
         for widget in layers:
             widget.setEnabled(not genre)
-        self.strength.setEnabled(mode != "waveform")
+        self.strength.setEnabled(mode in ("genre", "intensify"))
+        self.band_level.setEnabled(mode == "band")
+        self.away.setEnabled(mode in ("genre", "waveform"))
 
     def apply_state(self, state: DreamPanelState) -> None:
         """Restore remembered values (unknown ones are ignored)."""
@@ -155,7 +185,7 @@ class DreamPanel(QWidget):
         self.mode.setCurrentIndex(max(0, index))
         self._mode_changed()
         self.dreamer.setCurrentText(state.dreamer)
-        self.judge.setCurrentText(state.judge)
+        self.judge.setCurrentText(PANEL_LABEL if state.judge == PANEL else state.judge)
         self.toward.setCurrentText(state.toward)
         self.away.setCurrentText(state.away or NONE)
         self.layer.setCurrentText(state.layer)
@@ -163,6 +193,8 @@ class DreamPanel(QWidget):
         self.iterations.setValue(state.iterations)
         self.strength.setValue(state.strength_db)
         self.seed.setValue(state.seed)
+        self.band_level.setValue(state.band_level_db)
+        self._soundfont = state.soundfont
 
     def state(self) -> DreamPanelState:
         """Current values, for the settings."""
@@ -170,7 +202,7 @@ class DreamPanel(QWidget):
         return DreamPanelState(
             mode=str(self.mode.currentData()),
             dreamer=self.dreamer.currentText(),
-            judge=self.judge.currentText(),
+            judge=PANEL if self.judge.currentData() == PANEL else self.judge.currentText(),
             toward=self.toward.currentText(),
             away="" if away == NONE else away,
             layer=self.layer.currentText(),
@@ -178,6 +210,8 @@ class DreamPanel(QWidget):
             iterations=self.iterations.value(),
             strength_db=self.strength.value(),
             seed=self.seed.value(),
+            band_level_db=self.band_level.value(),
+            soundfont=getattr(self, "_soundfont", ""),
         )
 
     def request(self, *, region: tuple[float, float] | None, start_s: float | None) -> DreamRequest:
@@ -193,15 +227,22 @@ class DreamPanel(QWidget):
         else:
             objective = Objective(kind="genre", toward=state.toward or None, away=state.away or None)
         settings = DreamSettings(
-            mode="waveform" if state.mode == "waveform" else "mask",
+            mode="waveform" if state.mode == "waveform" else "band" if state.mode == "band" else "mask",
             iterations=state.iterations,
             strength_db=state.strength_db,
             learning_rate=0.05 if state.mode == "waveform" else 0.1,
+            band_level_db=state.band_level_db,
+            soundfont=state.soundfont or None,
         )
-        judge = None if state.judge in ("", NONE) else state.judge
+        if state.judge == PANEL:
+            judges = self.panel_for(state.dreamer)
+        elif state.judge in ("", NONE):
+            judges = ()
+        else:
+            judges = (state.judge,)
         return DreamRequest(
             dreamers=(state.dreamer,),
-            judge=judge,
+            judges=judges,
             objective=objective,
             settings=settings,
             region=region,
@@ -213,3 +254,4 @@ class DreamPanel(QWidget):
         """Enable Cancel while dreaming, Dream otherwise."""
         self.dream_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
+        self.keep_button.setEnabled(running)

@@ -104,6 +104,8 @@ class MainWindow(QMainWindow):
         self._workers: set[Any] = set()
         self._dream_worker: Any = None
         self._dream_cancel: threading.Event | None = None
+        self._dream_finish: threading.Event | None = None
+        self.seconds_per_patch_iteration: float | None = None  # measured on this machine
         self._dream_request: Any = None
         self._exporting = False
         self._takes_by_track: dict[Path, list[Take]] = {}
@@ -175,6 +177,11 @@ class MainWindow(QMainWindow):
         self.spectrogram.seekRequested.connect(self.seek)
         self.dream_panel.dreamRequested.connect(self.start_dream)
         self.dream_panel.cancelRequested.connect(self.cancel_dream)
+        self.dream_panel.keepRequested.connect(self.keep_dream)
+        self.dream_panel.panel_for = self._judge_panel
+        self.spectrogram.regionChanged.connect(lambda *_: self._update_cost())
+        for signal in (self.dream_panel.mode.currentIndexChanged, self.dream_panel.iterations.valueChanged):
+            signal.connect(lambda *_: self._update_cost())
         self.take_list.takeActivated.connect(self._audition)
 
     def _build_actions(self) -> None:
@@ -335,6 +342,7 @@ class MainWindow(QMainWindow):
         layers = {name: tuple(model.network.FEATURES) for name, model in self.models.items()}
         self.dream_panel.set_models(labels, layers)
         self.dream_panel.apply_state(self.settings.dream)
+        self._update_cost()
         self.modelsReady.emit()
         if self.track is not None:
             self._predict_track()
@@ -388,6 +396,7 @@ class MainWindow(QMainWindow):
         self._update_status()
         for warning in loaded.clip.warnings:
             self.statusBar().showMessage(f"{loaded.path.name}: {warning}", 8000)
+        self._update_cost()
         self.trackLoaded.emit(loaded)
         if self.models:
             self._predict_track()
@@ -550,13 +559,13 @@ class MainWindow(QMainWindow):
         full = region[0] <= 0.01 and region[1] >= self.track.clip.duration_s - 0.01
         request = self.dream_panel.request(region=None if full else region, start_s=self.player.poll().position_s)
         clip = self.track.clip if base_take is None else splice(self.track.clip, base_take.final)
-        missing = [n for n in (*request.dreamers, request.judge) if n and n not in self.models]
+        missing = [n for n in (*request.dreamers, *request.judges) if n not in self.models]
         if missing:
             self.show_error("Cannot dream", f"model '{missing[0]}' is not loaded yet")
             return
-        cancel = threading.Event()
+        cancel, finish = threading.Event(), threading.Event()
         try:
-            steps = dream_request(clip, request, load_model=self.models.__getitem__, cancel=cancel)
+            steps = dream_request(clip, request, load_model=self.models.__getitem__, cancel=cancel, finish=finish)
         except (DeepTranceError, KeyError) as err:
             self.show_error("Cannot dream", str(err))
             return
@@ -567,6 +576,7 @@ class MainWindow(QMainWindow):
                 yield None  # a last yield lets the worker report 'aborted', never 'returned'
 
         self._dream_cancel = cancel
+        self._dream_finish = finish
         self._dream_request = request
         worker = create_worker(job, _start_thread=False, _ignore_errors=True)
         worker.yielded.connect(self._on_dream_step)
@@ -607,8 +617,7 @@ class MainWindow(QMainWindow):
         self.bars.show_predictions(step.dreamers[0])
         tag = request.objective.toward or request.objective.away
         if tag:
-            judge = None if step.judge is None or step.judge_before is None else (step.judge_before, step.judge)
-            self.meter.show_scores(tag, (step.dreamers_before[0], step.dreamers[0]), judge)
+            self.meter.show_step(tag, step, toward=request.objective.toward is not None)
         else:
             self.meter.show_text(
                 f"Intensifying {request.objective.describe()}: a timbre effect, genre scores are not its goal."
@@ -618,7 +627,12 @@ class MainWindow(QMainWindow):
             self._finish_take(step)
 
     def _finish_take(self, final: Any) -> None:
+        from deeptrance_gui.core.dream.cost import measured_seconds_per_patch_iteration
+
         request = self._dream_request
+        self.seconds_per_patch_iteration = measured_seconds_per_patch_iteration(
+            final.region_end_s - final.region_start_s, final.iteration, final.elapsed_s
+        )
         number = sum(1 for _ in self.take_list.takes()) + 1
         display = self.spectrogram.current_db()
         assert display is not None
@@ -637,6 +651,45 @@ class MainWindow(QMainWindow):
         self._dream_worker.quit()
         self.dream_panel.progress.setFormat("cancelling…")
 
+    def keep_dream(self) -> None:
+        """Stop now and keep what is done as a take (the rest of the region stays original)."""
+        if self._dream_worker is None or self._dream_finish is None:
+            return
+        self._dream_finish.set()
+        self.dream_panel.progress.setFormat("finishing: keeping what's done…")
+
+    def _judge_panel(self, dreamer: str) -> tuple[str, ...]:
+        """The loaded models trained on another dataset than ``dreamer`` (its judge panel)."""
+        model = self.models.get(dreamer)
+        if model is None:
+            return ()
+        return tuple(
+            name for name, m in sorted(self.models.items()) if m.spec.dataset != model.spec.dataset
+        )
+
+    def _update_cost(self) -> None:
+        """The line under Dream: what will be dreamed and about how long it takes."""
+        from deeptrance_gui.core.dream.cost import (
+            DEFAULT_SECONDS_PER_PATCH_ITERATION,
+            describe_plan,
+            estimate_dream_s,
+        )
+
+        if self.track is None:
+            self.dream_panel.cost.setText("")
+            return
+        duration = self.track.clip.duration_s
+        start, end = self.spectrogram.region_s()
+        whole = start <= 0.01 and end >= duration - 0.01
+        region = None if whole else (start, end)
+        settings = self.dream_panel.request(region=region, start_s=None).settings
+        estimate = estimate_dream_s(
+            duration if whole else end - start,
+            settings,
+            seconds_per_patch_iteration=self.seconds_per_patch_iteration or DEFAULT_SECONDS_PER_PATCH_ITERATION,
+        )
+        self.dream_panel.cost.setText(describe_plan(region, track_duration_s=duration, estimate_s=estimate))
+
     def _on_dream_aborted(self) -> None:
         self.player.clear_regions()
         self.spectrogram.reset_dream()
@@ -646,6 +699,7 @@ class MainWindow(QMainWindow):
     def _on_dream_finished(self) -> None:
         self._dream_worker = None
         self._dream_cancel = None
+        self._dream_finish = None
         self.dream_panel.set_running(False)
         if self.dream_panel.progress.format().startswith(("cancelling", "starting")):
             self.dream_panel.progress.setFormat("cancelled")
@@ -672,12 +726,7 @@ class MainWindow(QMainWindow):
         self.spectrogram.show_dream_layer(take.display_db)
         tag = take.request.objective.toward or take.request.objective.away
         if tag:
-            judge = (
-                None
-                if take.final.judge is None or take.final.judge_before is None
-                else (take.final.judge_before, take.final.judge)
-            )
-            self.meter.show_scores(tag, (take.final.dreamers_before[0], take.final.dreamers[0]), judge)
+            self.meter.show_step(tag, take.final, toward=take.request.objective.toward is not None)
 
     # --- export -----------------------------------------------------------------------------------
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from deeptrance_gui.core.model.predictions import Predictions
+from deeptrance_gui.core.dream.verdict import judge_verdict
 from deeptrance_gui.core.model.genres import genre_tags
+from deeptrance_gui.core.model.predictions import Predictions
 
 MAX_BARS = 8
 
@@ -89,36 +92,6 @@ class GenreTimeline(QWidget):
         self.plot.setYRange(0, rows.shape[0], padding=0)
 
 
-def honest_sentence(
-    tag: str, dreamer: tuple[Predictions, Predictions], judge: tuple[Predictions, Predictions] | None
-) -> str:
-    """Plain words: does the independent judge hear what the dreaming model hears?"""
-    d_before, d_after = dreamer
-    d_up = d_after.probability(tag) > d_before.probability(tag)
-    if judge is None:
-        return (
-            f"The dreaming model ({d_after.model_name}) {'now hears more' if d_up else 'does not hear more'} "
-            f"{tag}. No independent judge was chosen, so nothing confirms it."
-        )
-    j_before, j_after = judge
-    if j_after.rank(tag) is None:
-        return f"The judge ({j_after.model_name}) has no '{tag}' tag; it cannot confirm this dream."
-    jb, ja = j_before.probability(tag), j_after.probability(tag)
-    confirmed = ja >= 2 * jb and (j_after.rank(tag) or 99) <= 5
-    if confirmed:
-        return f"Confirmed: an independent model ({j_after.model_name}) also hears {tag} ({jb:.2f} → {ja:.2f})."
-    rank_before, rank_after = j_before.rank(tag) or 99, j_after.rank(tag) or 99
-    change = f"{jb:.3f} → {ja:.3f}, #{rank_before} → #{rank_after}"
-    if d_up and ja > jb and rank_after < rank_before:
-        return (
-            f"The dreaming model hears {tag}; an independent model moves only a little ({change}), "
-            "so the change is mostly in the dreaming model's ear."
-        )
-    if d_up:
-        return f"The dreaming model hears {tag}; an independent model does not ({change})."
-    return f"Neither model hears more {tag} yet."
-
-
 class HonestMeter(QWidget):
     """Dreamer and judge, before → after, for the dream's target, in words and numbers."""
 
@@ -137,22 +110,28 @@ class HonestMeter(QWidget):
         layout.addWidget(self.judge_label)
         layout.addWidget(self.sentence)
 
-    def show_scores(
-        self, tag: str, dreamer: tuple[Predictions, Predictions], judge: tuple[Predictions, Predictions] | None
-    ) -> None:
-        """Before → after for ``tag``."""
+    def show_step(self, tag: str, step: Any, *, toward: bool = True) -> None:
+        """Before → after for ``tag`` from a dream step: the dreamer, each judge of the panel,
+        and the panel's verdict in words (the one rule in ``core/dream/verdict.py``)."""
+        from deeptrance_gui.core.dream.verdict import PanelVerdict, panel_verdict
 
-        def line(prefix: str, before: Predictions, after: Predictions) -> str:
-            if after.rank(tag) is None:
-                return f"{prefix} ({after.model_name}): no '{tag}' tag"
-            return (
-                f"{prefix} ({after.model_name}): {tag} {before.probability(tag):.3f} (#{before.rank(tag)}) → "
-                f"{after.probability(tag):.3f} (#{after.rank(tag)})"
+        d_before, d_after = step.dreamers_before[0], step.dreamers[0]
+        dreamer = judge_verdict(tag, d_before, d_after, toward=toward)
+        self.dreamer_label.setText(f"Dreaming model ({d_after.model_name}): {tag} {dreamer.change()}")
+        if step.judged:
+            panel = panel_verdict(tag, step.judges_before, step.judges, toward=toward)
+        else:
+            panel = PanelVerdict(tag, ())
+        if panel.verdicts:
+            self.judge_label.setText(
+                "Independent judges: " + "; ".join(f"{v.model_name} {tag} {v.change()} ({v.grade.value})" for v in panel.verdicts)
             )
-
-        self.dreamer_label.setText(line("Dreaming model", *dreamer))
-        self.judge_label.setText("Independent judge: none" if judge is None else line("Independent judge", *judge))
-        self.sentence.setText(honest_sentence(tag, dreamer, judge))
+        elif step.judges_before:
+            self.judge_label.setText("Independent judges: listening…")
+        else:
+            self.judge_label.setText("Independent judges: none")
+        moved = d_after.probability(tag) > d_before.probability(tag) if toward else d_after.probability(tag) < d_before.probability(tag)
+        self.sentence.setText(panel.sentence(moved) if panel.verdicts or not step.judges_before else "Waiting for the judges…")
 
     def show_text(self, text: str) -> None:
         """A message instead of scores (intensify mode, no dream yet)."""

@@ -24,7 +24,7 @@ class DreamPanelState:
 
     mode: str = "genre"
     dreamer: str = "msd-musicnn"
-    judge: str = "mtt-musicnn"
+    judge: str = "panel"  # the judge panel of the other dataset; or one model name; or "—"
     toward: str = "electronic"
     away: str = ""
     layer: str = "midend.2"
@@ -32,6 +32,8 @@ class DreamPanelState:
     iterations: int = 20
     strength_db: float = 6.0
     seed: int = 0
+    band_level_db: float = -6.0
+    soundfont: str = ""  # "" = the shipped GM subset
 
 
 @dataclass
@@ -111,7 +113,7 @@ def load_settings() -> AppSettings:
     geometry = store.value("window/geometry")
     defaults = DreamPanelState()
     dream = DreamPanelState(
-        mode=_get(store, "dream/mode", defaults.mode, _one_of("genre", "intensify", "waveform")),
+        mode=_get(store, "dream/mode", defaults.mode, _one_of("genre", "intensify", "band", "waveform")),
         dreamer=_get(store, "dream/dreamer", defaults.dreamer, str),
         judge=_get(store, "dream/judge", defaults.judge, str),
         toward=_get(store, "dream/toward", defaults.toward, str),
@@ -121,6 +123,8 @@ def load_settings() -> AppSettings:
         iterations=_get(store, "dream/iterations", defaults.iterations, _int_in(1, 500)),
         strength_db=_get(store, "dream/strength_db", defaults.strength_db, _float_in(3.0, 12.0)),
         seed=_get(store, "dream/seed", defaults.seed, _int_in(0, 2**31 - 1)),
+        band_level_db=_get(store, "dream/band_level_db", defaults.band_level_db, _float_in(-18.0, 0.0)),
+        soundfont=_get(store, "dream/soundfont", defaults.soundfont, str),
     )
     return AppSettings(
         geometry=geometry if isinstance(geometry, QByteArray) else None,

@@ -44,16 +44,18 @@ class Take:
         lines = [
             f"{self.request.objective.describe()} · {self.request.settings.iterations} it · "
             f"±{self.request.settings.strength_db:g} dB · seed {self.request.seed}",
-            f"dreamer {', '.join(self.request.dreamers)} · judge {self.request.judge or 'none'}",
+            f"dreamer {', '.join(self.request.dreamers)} · judges {', '.join(self.request.judges) or 'none'}",
             f"region {self.final.region_start_s:.1f}–{self.final.region_end_s:.1f} s · "
             f"made {time.strftime('%H:%M:%S', time.localtime(self.created))}",
         ]
         if tag:
             d0, d1 = self.final.dreamers_before[0], self.final.dreamers[0]
             lines.append(f"dreamer: {tag} {d0.probability(tag):.3f} → {d1.probability(tag):.3f}")
-            if self.final.judge is not None and self.final.judge_before is not None:
-                j0, j1 = self.final.judge_before, self.final.judge
-                lines.append(f"judge: {tag} {j0.probability(tag):.3f} → {j1.probability(tag):.3f}")
+            if self.final.judged:
+                from deeptrance_gui.core.dream.verdict import panel_verdict
+
+                panel = panel_verdict(tag, self.final.judges_before, self.final.judges)
+                lines += [f"judge {v.describe()}" for v in panel.verdicts]
         return "\n".join(lines)
 
 

@@ -68,7 +68,7 @@ def test_dream_writes_take_and_sidecar_reproduces_it(capsys: pytest.CaptureFixtu
     ]
     assert main(args) == 0
     sidecar = json.loads((tmp_path / "take.wav.json").read_text())
-    assert sidecar["request"]["judge"] == "mtt-musicnn" and sidecar["request"]["seed"] == 0
+    assert sidecar["request"]["judges"] == ["mtt-musicnn", "mtt-vgg"] and sidecar["request"]["seed"] == 0
     assert sidecar["models"]["msd-musicnn"]["sha256"]
     assert "judge" in capsys.readouterr().out
     assert main(args) == 1  # never overwrites without --force

@@ -35,7 +35,7 @@ def models() -> tuple:
 def test_steps_contract(models: tuple) -> None:
     dreamer, judge = models
     clip = music()
-    steps = list(dream(clip, [dreamer], judge=judge, objective=Objective(toward="rock"), settings=FAST, seed=3))
+    steps = list(dream(clip, [dreamer], judges=[judge], objective=Objective(toward="rock"), settings=FAST, seed=3))
     assert [s.iteration for s in steps] == [1, 2, 3, 4]
     assert all(s.total_iterations == 4 for s in steps)
     assert steps[-1].final and not any(s.final for s in steps[:-1])
@@ -49,7 +49,7 @@ def test_steps_contract(models: tuple) -> None:
     with pytest.raises(AttributeError):
         final.iteration = 9  # type: ignore[misc]
     assert np.all(np.isfinite(final.audio))
-    assert final.judge is not None and final.judge.model_name == "tiny-b"
+    assert final.judged and final.judges[0].model_name == "tiny-b"
     assert final.dreamers[0].model_name == "tiny-a"
     assert final.spectrogram is not None and final.spectrogram.db.shape[0] == 256
     assert not np.array_equal(final.audio, clip.samples)  # it dreamed something
@@ -195,7 +195,7 @@ def test_refusals(models: tuple, kwargs: dict, message: str) -> None:
             [dreamer],
             objective=kwargs.get("objective", Objective(toward="rock")),
             settings=kwargs.get("settings", FAST),
-            judge=dreamer if kwargs.get("judge_is_dreamer") else None,
+            judges=[dreamer] if kwargs.get("judge_is_dreamer") else [],
             region=kwargs.get("region"),
         )
 

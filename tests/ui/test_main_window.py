@@ -121,7 +121,7 @@ def test_take_audition_ab_export_and_decode(qtbot, window: MainWindow, music_fil
     written = load_audio(dest)
     assert written.samples.shape == window.track.clip.samples.shape
     record = read_sidecar(sidecar_path(dest))
-    assert record["request"]["dreamers"] == ["tiny-a"] and record["request"]["judge"] == "tiny-b"
+    assert record["request"]["dreamers"] == ["tiny-a"] and record["request"]["judges"] == ["tiny-b"]
     # Never overwrites without asking.
     with qtbot.waitSignal(window.loadFailed, timeout=200, raising=False):
         window.export_take(take, dest, subtype="PCM_24")
@@ -278,17 +278,3 @@ def test_switching_output_keeps_position_and_take(qtbot, window: MainWindow, mus
     assert window.player.poll().position_s == pytest.approx(before + 256 / 22_050, abs=1e-6)
 
 
-def test_honest_sentence_says_when_the_judge_does_not_follow() -> None:
-    from deeptrance_gui.core.model.predictions import Predictions
-    from deeptrance_gui.ui.predictions_view import honest_sentence
-
-    labels = ("rock", "pop", "jazz")
-
-    def p(name: str, *probs: float) -> Predictions:
-        return Predictions(name, "x", labels, np.array(probs, np.float32))
-
-    dreamer = (p("d", 0.1, 0.5, 0.4), p("d", 0.9, 0.05, 0.05))
-    assert "does not" in honest_sentence("rock", dreamer, (p("j", 0.1, 0.5, 0.4), p("j", 0.11, 0.6, 0.5)))
-    assert "only a little" in honest_sentence("rock", dreamer, (p("j", 0.1, 0.5, 0.4), p("j", 0.15, 0.5, 0.12)))
-    assert honest_sentence("rock", dreamer, (p("j", 0.1, 0.5, 0.4), p("j", 0.6, 0.3, 0.1))).startswith("Confirmed")
-    assert "No independent judge" in honest_sentence("rock", dreamer, None)

@@ -86,7 +86,7 @@ def _parabolic_peak(values: Float64, index: int) -> float:
         a, b, c = values[index - 1], values[index], values[index + 1]
         denom = a - 2 * b + c
         if denom < 0:
-            return index + 0.5 * (a - c) / denom
+            return float(index + 0.5 * (a - c) / denom)
     return float(index)
 
 
@@ -100,7 +100,7 @@ def track_beats(envelope: Float64, tempo_bpm: float) -> Float64:
     local = np.convolve(envelope, np.exp(-0.5 * (np.arange(-period, period + 1) * 32.0 / period) ** 2), "same")
     score = local.copy()
     backlink = -np.ones(n, dtype=np.int64)
-    window = np.arange(-int(round(2 * period)), -int(round(period / 2)) + 1)
+    window = np.arange(-round(2 * period), -round(period / 2) + 1)
     penalty = -TIGHTNESS * np.log(-window / period) ** 2
     for t in range(n):
         candidates = t + window
@@ -113,7 +113,7 @@ def track_beats(envelope: Float64, tempo_bpm: float) -> Float64:
             score[t] = local[t] + totals[best]
             backlink[t] = candidates[valid][best]
     # Start from the best-scoring frame within the last period, then follow the links back.
-    tail = np.arange(max(0, n - int(round(period))), n)
+    tail = np.arange(max(0, n - round(period)), n)
     t = int(tail[np.argmax(score[tail])])
     beats = [t]
     while backlink[t] >= 0:

@@ -297,7 +297,7 @@ def _bass_notes(grid: _Grid, figure: str) -> tuple[Note, ...]:
 
 
 def _harmony_notes(grid: _Grid, rhythm: str, voicing: Voicing, *, velocity: int = 85) -> tuple[Note, ...]:
-    notes = []
+    notes: list[Note] = []
     for bar in range(grid.n_bars):
         for step, length in HARMONY_RHYTHM[rhythm]:
             chord = grid.chord(bar, step)
@@ -311,7 +311,7 @@ def _harmony_notes(grid: _Grid, rhythm: str, voicing: Voicing, *, velocity: int 
 
 def _lead_notes(grid: _Grid, figure: str) -> tuple[Note, ...]:
     """Riffs and arpeggios on the chord tones (one octave up from the harmony)."""
-    notes = []
+    notes: list[Note] = []
     for bar in range(grid.n_bars):
         chord = grid.chord(bar, 0)
         if chord is None or chord.root is None:

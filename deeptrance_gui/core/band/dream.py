@@ -57,6 +57,7 @@ from deeptrance_gui.core.dsp.loudness import integrated_loudness_lufs
 from deeptrance_gui.core.dsp.stft import (
     DISPLAY_HOP,
     DISPLAY_N_FFT,
+    DisplaySpectrogram,
     bin_frequencies_hz,
     display_spectrogram,
     istft,
@@ -65,6 +66,7 @@ from deeptrance_gui.core.dsp.stft import (
 from deeptrance_gui.core.errors import DreamError
 from deeptrance_gui.core.model.frontend import HOP, N_FFT, SAMPLE_RATE_HZ
 from deeptrance_gui.core.model.loading import LoadedModel
+from deeptrance_gui.core.model.predictions import Predictions
 from deeptrance_gui.core.model.predict import predict_waveform
 
 EQ_LOW_HZ, EQ_HIGH_HZ = 60.0, 7_600.0
@@ -221,7 +223,7 @@ def _run(
         mask_grid.frequency_weights(
             bin_frequencies_hz(n_fft=N_FFT, sample_rate_hz=SAMPLE_RATE_HZ),
             n_bands=settings.band_eq_bands, low_hz=EQ_LOW_HZ, high_hz=EQ_HIGH_HZ,
-        )  # fmt: skip
+        )
     )
     renderer = _BandRenderer(original, stems, arrangement, settings, rate, duration_s)
 
@@ -229,7 +231,7 @@ def _run(
     judges_before = tuple(_predictions(j, predict_waveform(wave16, j).track_probs) for j in judges)
     optimizer = torch.optim.Adam(shape.parameters(), lr=settings.learning_rate)
     total = settings.iterations
-    judges_now: tuple = ()  # type: ignore[type-arg]
+    judges_now: tuple[Predictions, ...] = ()
     last_render = last_judge = -math.inf
     for iteration in range(1, total + 1):
         if cancel.is_set():
@@ -261,7 +263,7 @@ def _run(
         take = None
         if final or iteration == 1 or now - last_render >= settings.render_interval_s:
             last_render = now
-            take = renderer.take(shape, analysis, soundfont, with_stems=final)  # type: ignore[arg-type]
+            take = renderer.take(shape, analysis, soundfont)
             mixed_audio = renderer.mix(take)
             audio = _readonly(mixed_audio) if not final else mixed_audio
             if final:
@@ -326,7 +328,7 @@ class _BandRenderer:
             mask_grid.frequency_weights(
                 bin_frequencies_hz(n_fft=DISPLAY_N_FFT, sample_rate_hz=rate),
                 n_bands=settings.band_eq_bands, low_hz=EQ_LOW_HZ, high_hz=EQ_HIGH_HZ,
-            )  # fmt: skip
+            )
         )
         fade = np.clip(np.minimum(np.arange(self.frames), self.frames - 1 - np.arange(self.frames)) / (EDGE_FADE_S * rate), 0, 1)
         self.edge = fade.astype(np.float32)[None, :]
@@ -337,7 +339,7 @@ class _BandRenderer:
             self._spectra[key] = stft(self.stems[part][variant], n_fft=DISPLAY_N_FFT, hop=DISPLAY_HOP)
         return self._spectra[key]
 
-    def take(self, shape: _BandShape, analysis: object, soundfont: object, *, with_stems: bool) -> BandTake:
+    def take(self, shape: _BandShape, analysis: object, soundfont: object) -> BandTake:
         with torch.no_grad():
             weights = shape.weights(TEMPERATURE_END).numpy()
             chosen = tuple(int(np.argmax(w[: len(p.variants)])) for w, p in zip(weights, self.arrangement.parts, strict=True))
@@ -377,7 +379,7 @@ class _BandRenderer:
             mix, reference_lufs=self.reference_lufs, sample_rate_hz=self.rate, ceiling_dbtp=self.settings.ceiling_dbtp
         )
 
-    def display(self, clip: AudioClip, r0: int, audio: FloatArray) -> object:
+    def display(self, clip: AudioClip, r0: int, audio: FloatArray) -> DisplaySpectrogram:
         start = r0 // DISPLAY_HOP * DISPLAY_HOP
         lead = clip.samples[:, start:r0].mean(axis=0, dtype=np.float32)
         mono = np.concatenate([lead, audio.mean(axis=0, dtype=np.float32)])[None, :]

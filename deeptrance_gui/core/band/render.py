@@ -68,7 +68,7 @@ def _load_cached(path: str, mtime_ns: int, size: int) -> SoundFont:
     try:
         synth = tsf.Synth(samplerate=44_100)
         sfid = synth.sfload(data)
-    except Exception as err:  # noqa: BLE001 - the C loader reports corruption in several ways
+    except Exception as err:
         raise SoundFontError(f"{path}: the SoundFont is corrupt or unsupported ({err}); choose another file") from None
     if not any(synth.sfpreset_name(sfid, bank, p) for bank in (0, 128) for p in range(128)):
         raise SoundFontError(f"{path}: the SoundFont has no General MIDI presets; choose another file")
@@ -123,7 +123,7 @@ def render_variant(
         events.append((max(off, on + 1), 0, note.key, 0))
     events.sort()
     out = np.zeros((frames, 2), np.float32)
-    view = memoryview(out).cast("B")
+    view = memoryview(out.data).cast("B")
     position = 0
     for frame, kind, key, velocity in events:
         frame = min(frame, frames)

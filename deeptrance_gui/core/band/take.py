@@ -39,7 +39,7 @@ class BandTake:
         The user's band level (the dream may not raise it).
     stems
         Per part, float32, shape (channels, frames) at the source rate: exactly what is in the
-        mix (levels, EQ and band scale applied), or None on intermediate steps.
+        mix (levels, EQ and band scale applied).
     original
         The region's original audio as it goes into the mix (EQ off: unchanged).
     analysis

@@ -45,7 +45,6 @@ from deeptrance_gui.core.dream.settings import (
     Objective,
 )
 from deeptrance_gui.core.dream.steps import DreamStep
-from deeptrance_gui.core.model.predictions import Predictions
 from deeptrance_gui.core.dream.steps import readonly as _readonly
 from deeptrance_gui.core.dsp.limiter import match_and_limit, true_peak_limit
 from deeptrance_gui.core.dsp.loudness import integrated_loudness_lufs
@@ -64,6 +63,7 @@ from deeptrance_gui.core.model.frontend import HOP, N_FFT, PATCH_FRAMES, SAMPLE_
 from deeptrance_gui.core.model.genres import genre_tags
 from deeptrance_gui.core.model.loading import LoadedModel
 from deeptrance_gui.core.model.predict import predict, predict_waveform
+from deeptrance_gui.core.model.predictions import Predictions
 
 SPAN_CROSSFADE_S = 0.02
 REGION_CROSSFADE_S = 0.05

@@ -11,9 +11,8 @@ import numpy as np
 
 from deeptrance_gui.core.analysis.chroma import chroma_similarity
 from deeptrance_gui.core.audio.clip import AudioClip
-from deeptrance_gui.core.dream.verdict import JudgeVerdict, judge_verdict
+from deeptrance_gui.core.dream.verdict import JudgeVerdict, PanelVerdict, judge_verdict
 from deeptrance_gui.core.dsp.loudness import integrated_loudness_lufs, true_peak_dbtp
-from deeptrance_gui.core.dream.verdict import PanelVerdict
 
 
 def _entry(verdict: JudgeVerdict) -> dict[str, Any]:

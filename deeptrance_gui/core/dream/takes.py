@@ -22,8 +22,8 @@ from deeptrance_gui.core.audio.clip import AudioClip
 from deeptrance_gui.core.dream.settings import DreamSettings, Objective
 from deeptrance_gui.core.dream.steps import DreamStep
 from deeptrance_gui.core.dream.verdict import panel_verdict
-from deeptrance_gui.core.model.predictions import Predictions
 from deeptrance_gui.core.errors import DreamError
+from deeptrance_gui.core.model.predictions import Predictions
 from deeptrance_gui.core.model.registry import get_spec, sha256_file
 
 SIDECAR_FORMAT = "deeptrance-take/1"
@@ -177,9 +177,28 @@ def sidecar_record(
             "dreamers": [_scores(p, tags) for p in final.dreamers],
             "judges": [_scores(p, tags) for p in final.judges],
         },
+        "band": None if final.band is None else _band_record(final.band),
         "verdict": None if not tags or not final.judged else panel_verdict(
             tags[0], final.judges_before, final.judges, toward=request.objective.toward is not None
         ).summary(),
+    }
+
+
+def _band_record(band: Any) -> dict[str, Any]:
+    analysis = band.analysis
+    return {
+        "style": band.arrangement.style,
+        "tempo_bpm": round(analysis.tempo_bpm, 3),
+        "beats_s": [round(float(t), 4) for t in analysis.beat_times_s],
+        "downbeat_index": analysis.downbeat_index,
+        "chords": analysis.chord_names(),
+        "parts": [
+            {"role": role, "variant": v.name, "program": v.program, "bank": v.bank, "levels_db": [round(float(x), 3) for x in lv]}
+            for role, v, lv in zip(band.part_names, band.chosen_variants(), band.levels_db, strict=True)
+        ],
+        "band_level_db": band.band_level_db,
+        "band_scale_db": round(band.band_scale_db, 3),
+        "soundfont_sha256": band.soundfont_sha256,
     }
 
 

@@ -9,7 +9,8 @@ Grades, per judge and target tag (thresholds live here and nowhere else):
 * **partly heard**: the judge moves toward the tag without meeting both conditions: the
   probability rises by at least ×``PARTLY_RATIO`` with the rank no worse, or the tag enters
   the judge's top ``PARTLY_TOP_K`` with a better rank than before (e.g. 0.18 #4 → 0.35 #1),
-  or the probability doubles while the tag stays outside the top ``CONFIRM_TOP_K``.
+  or the probability doubles while the tag stays outside the top ``CONFIRM_TOP_K`` — and in
+  every case the probability moves by at least ``PARTLY_MIN_DELTA`` (0.0002 → 0.0004 is noise).
 * **not heard**: anything else (a small move, no move, or a fall).
 
 Pushing *away* from a tag mirrors the rule: "confirmed" means the judge's probability at
@@ -32,6 +33,8 @@ CONFIRM_RATIO = 2.0
 CONFIRM_TOP_K = 5
 PARTLY_RATIO = 1.25
 PARTLY_TOP_K = 3
+#: A move smaller than this (probability, absolute) is never 'partly heard', whatever the ratio.
+PARTLY_MIN_DELTA = 0.01
 
 
 class Grade(Enum):
@@ -96,6 +99,8 @@ def _grade(p_b: float, p_a: float, rank_b: int, rank_a: int) -> Grade:
     ratio = p_a / p_b if p_b > 0 else (math.inf if p_a > 0 else 1.0)
     if ratio >= CONFIRM_RATIO and rank_a <= CONFIRM_TOP_K:
         return Grade.CONFIRMED
+    if p_a - p_b < PARTLY_MIN_DELTA:
+        return Grade.NOT_HEARD
     if ratio >= CONFIRM_RATIO and p_a > p_b:
         return Grade.PARTLY  # doubled, but the tag is still not among what it hears most
     if ratio >= PARTLY_RATIO and rank_a <= rank_b:
@@ -109,6 +114,8 @@ def _grade_away(p_b: float, p_a: float, rank_b: int, rank_a: int) -> Grade:
     ratio = p_b / p_a if p_a > 0 else math.inf
     if ratio >= CONFIRM_RATIO and rank_a > CONFIRM_TOP_K:
         return Grade.CONFIRMED
+    if p_b - p_a < PARTLY_MIN_DELTA:
+        return Grade.NOT_HEARD
     if (ratio >= PARTLY_RATIO and rank_a >= rank_b) or (ratio >= CONFIRM_RATIO and p_a < p_b):
         return Grade.PARTLY
     return Grade.NOT_HEARD

@@ -15,7 +15,6 @@ import torch
 
 from deeptrance_gui.core.audio.clip import AudioClip, FloatArray
 from deeptrance_gui.core.audio.load import resample
-from deeptrance_gui.core.model.predictions import Predictions
 from deeptrance_gui.core.model.frontend import (
     PATCH_S,
     PATCH_SAMPLES,
@@ -25,6 +24,7 @@ from deeptrance_gui.core.model.frontend import (
 )
 from deeptrance_gui.core.model.genres import fma_view, genre_tags
 from deeptrance_gui.core.model.loading import LoadedModel
+from deeptrance_gui.core.model.predictions import Predictions
 
 
 @dataclass(frozen=True)

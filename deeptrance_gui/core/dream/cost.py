@@ -1,0 +1,50 @@
+"""What a dream will do and about what it costs, said before Dream is clicked.
+
+The estimate is (patches the models hear) × iterations × (seconds per patch-iteration on this
+machine) plus a fixed cost per window (renders, judges) and, for the band, the analysis and
+the SoundFont rendering. Seconds per patch-iteration come from a quick calibration when the
+models load and are then replaced by what each finished dream measured.
+"""
+
+from __future__ import annotations
+
+import math
+
+from deeptrance_gui.core.dream.settings import DreamSettings
+from deeptrance_gui.core.model.frontend import PATCH_S
+
+#: Rough cost per patch-iteration before anything was measured (2-core laptop, musicnn).
+DEFAULT_SECONDS_PER_PATCH_ITERATION = 0.04
+SECONDS_PER_WINDOW = 1.5  # final render of a window, judges, limiter
+BAND_SETUP_SECONDS_PER_S = 0.12  # analysis + SoundFont rendering + STFTs, per second of region
+
+
+def estimate_dream_s(duration_s: float, settings: DreamSettings, *, seconds_per_patch_iteration: float) -> float:
+    """Expected wall time of a dream over ``duration_s`` seconds of audio."""
+    patches = max(1, math.ceil(duration_s / PATCH_S))
+    windows = 1 if settings.mode == "band" else max(1, math.ceil(patches / settings.window_patches))
+    optimise = patches * settings.iterations * seconds_per_patch_iteration
+    setup = BAND_SETUP_SECONDS_PER_S * duration_s if settings.mode == "band" else 0.0
+    return optimise + windows * SECONDS_PER_WINDOW + setup
+
+
+def measured_seconds_per_patch_iteration(duration_s: float, iterations: int, elapsed_s: float) -> float:
+    """What a finished dream says about this machine (inverse of :func:`estimate_dream_s`, roughly)."""
+    patches = max(1, math.ceil(duration_s / PATCH_S))
+    return max(1e-3, elapsed_s / (patches * max(1, iterations)))
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(seconds, 60)
+    return f"{int(minutes)}:{secs:04.1f}"
+
+
+def describe_plan(
+    region: tuple[float, float] | None, *, track_duration_s: float, estimate_s: float
+) -> str:
+    """'Whole track, 3:16.0, about 95 s on this machine' / 'Region 0:30.0–0:45.0 (15.0 s), about 8 s'."""
+    about = f"about {estimate_s:.0f} s on this machine" if estimate_s >= 10 else f"about {estimate_s:.1f} s"
+    if region is None:
+        return f"Dreams the whole track, {_clock(track_duration_s)}, {about}. Select a region to dream less."
+    start, end = region
+    return f"Dreams the region {_clock(start)}–{_clock(end)} ({end - start:.1f} s), {about}."
