@@ -75,6 +75,8 @@ def check_writable(dest: str | os.PathLike[str], *, overwrite: bool = False, siz
         Expected size, if known: refuses when the folder's filesystem has less free space.
     """
     path = Path(dest)
+    if len(path.name.encode()) > 255:
+        raise AudioWriteError(f"{path}: {_advice(OSError(errno.ENAMETOOLONG, 'name too long'), path)}")
     if path.is_dir():
         raise AudioWriteError(f"{path}: is a folder; give a file name")
     if path.exists() and not overwrite:
@@ -99,8 +101,6 @@ def check_writable(dest: str | os.PathLike[str], *, overwrite: bool = False, siz
     os.close(fd)
     with contextlib.suppress(OSError):
         os.unlink(probe)
-    if len(path.name.encode()) > 255:
-        raise AudioWriteError(f"{path}: {_advice(OSError(errno.ENAMETOOLONG, 'name too long'), path)}")
     return path
 
 

@@ -188,6 +188,9 @@ def test_user_models_are_listed(tmp_path: Path) -> None:
     (user / "broken.json").write_text("{not json")
     models = registry.available_models()
     assert models["my-genres"].user_trained
+    found, problems = registry.scan_models()
+    assert "my-genres" in found
+    assert len(problems) == 1 and "broken.json" in problems[0] and "unreadable model manifest" in problems[0]
     assert "broken" not in models
     assert not models["msd-musicnn"].user_trained
     assert registry.get_spec("msd-musicnn").judge_default == "mtt-musicnn"

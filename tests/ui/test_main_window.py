@@ -74,7 +74,7 @@ def test_dream_updates_progress_predictions_spectrogram_and_makes_a_take(
     qtbot.waitUntil(lambda: not window.is_dreaming(), timeout=5_000)
     assert window.dream_panel.dream_button.isEnabled()
     # The genre-over-time strip follows the take once its prediction is in.
-    qtbot.waitUntil(lambda: shown and shown[-1] is take.prediction is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: bool(shown) and shown[-1] is take.prediction is not None, timeout=10_000)
     window.take_list.setCurrentRow(-1)  # back to the original: its own prediction is shown
     assert shown[-1] is window._track_prediction
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from deeptrance_gui.core.atomic import atomic_write
+from deeptrance_gui.core.atomic import atomic_write, check_writable
 from deeptrance_gui.core.audio.clip import AudioClip
 from deeptrance_gui.core.errors import AudioWriteError
 
@@ -59,6 +59,8 @@ def save_audio(
     chosen = (subtype or default).upper()
     if chosen not in subtypes:
         raise AudioWriteError(f"{dest}: {fmt} supports {', '.join(subtypes)}, not {chosen}")
+    size = wav_size_bytes(clip.frames, clip.channels, chosen)
+    check_writable(dest, overwrite=True, size_bytes=size)  # name, folder, space; existence below
     source = clip.source.path if clip.source is not None else None
     if source is not None and dest.exists() and _same_file(dest, source):
         raise AudioWriteError(f"{dest}: that is the file the audio came from; choose another name")
@@ -71,7 +73,7 @@ def save_audio(
         dest,
         lambda fh: sf.write(fh, data, clip.sample_rate_hz, subtype=chosen, format=fmt),
         overwrite=overwrite,
-        size_bytes=wav_size_bytes(clip.frames, clip.channels, chosen),
+        size_bytes=size,
     )
 
 

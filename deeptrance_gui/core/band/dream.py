@@ -37,7 +37,7 @@ import torch
 from deeptrance_gui.core.analysis import analyse
 from deeptrance_gui.core.audio.clip import AudioClip, FloatArray
 from deeptrance_gui.core.audio.load import resample
-from deeptrance_gui.core.band.arrange import Arrangement, arrange
+from deeptrance_gui.core.band.arrange import Arrangement, arrange, style_for
 from deeptrance_gui.core.band.render import load_soundfont, render_variant
 from deeptrance_gui.core.band.take import BandTake
 from deeptrance_gui.core.dream import mask as mask_grid
@@ -154,6 +154,7 @@ def band_dream(
         raise DreamError("the band dream needs a style to play toward: --toward rock (or metal, jazz, …)")
     if objective.away:
         raise DreamError("the band dream adds a band; 'away from' a tag is for the genre dream")
+    style_for(objective.toward)  # a style the band can play, before anything else is checked
     _check_models(models, judges)
     objectives = _Objectives(objective, models, settings.objective_ceiling)
     r0, r1 = resolve_region(clip, region)

@@ -1,0 +1,192 @@
+"""The band dream: arrangements, SoundFont rendering, the dream itself (tiny models), its level
+rule, exports (stems, MIDI re-read), and its refusals."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import mido
+import numpy as np
+import pytest
+
+from deeptrance_gui.core.analysis import analyse
+from deeptrance_gui.core.band.arrange import STYLES, arrange
+from deeptrance_gui.core.band.export import export_midi, export_stems, midi_bytes, stem_paths
+from deeptrance_gui.core.band.render import load_soundfont, render_variant
+from deeptrance_gui.core.band.take import ORIGINAL, band_mix
+from deeptrance_gui.core.dream.engine import dream
+from deeptrance_gui.core.dream.settings import DreamSettings, Objective
+from deeptrance_gui.core.dsp.loudness import integrated_loudness_lufs, true_peak_dbtp
+from deeptrance_gui.core.errors import AnalysisError, DreamError, SoundFontError
+from tests.core.test_analysis import click_track
+from tests.tiny_model import tiny_model
+
+BAND = DreamSettings(mode="band", iterations=3, render_interval_s=0.0)
+
+
+@pytest.fixture(scope="module")
+def clip_and_analysis() -> tuple:
+    clip, _ = click_track(120, duration_s=8.0)
+    return clip, analyse(clip)
+
+
+@pytest.fixture(scope="module")
+def models() -> tuple:
+    return tiny_model("tiny-a", seed=1), tiny_model("tiny-b", seed=2)
+
+
+@pytest.mark.parametrize("style", sorted(STYLES))
+def test_every_style_has_drums_bass_harmony_with_variants_on_the_beat(style: str, clip_and_analysis: tuple) -> None:
+    clip, analysis = clip_and_analysis
+    arrangement = arrange(analysis, style=style, duration_s=clip.duration_s)
+    roles = [p.role for p in arrangement.parts]
+    assert roles[:3] == ["drums", "bass", "harmony"]
+    assert all(len(p.variants) >= 1 for p in arrangement.parts) and len(arrangement.parts[0].variants) >= 2
+    for part in arrangement.parts:
+        for variant in part.variants:
+            assert variant.notes, (style, part.role, variant.name)
+            assert all(0 <= n.start_s < clip.duration_s and 0 <= n.key <= 127 and 1 <= n.velocity <= 127 for n in variant.notes)
+    # Drums sit on the 16th-note grid of the tracked beats.
+    beats = analysis.beat_times_s
+    period = float(np.median(np.diff(beats)))
+    grid = (beats[:, None] + np.arange(4)[None, :] * period / 4).ravel()
+    hits = [n.start_s for n in arrangement.parts[0].variants[0].notes if n.start_s >= beats[0]]
+    assert max(np.min(np.abs(grid - h)) for h in hits) < 0.01
+    bass_roots = {n.key % 12 for n in arrangement.parts[1].variants[0].notes}
+    assert bass_roots & {0, 9, 5, 7}  # the progression's roots C, A, F, G
+
+
+def test_half_and_double_time(clip_and_analysis: tuple) -> None:
+    slow, _ = click_track(55, duration_s=12.0)
+    fast, _ = click_track(190, duration_s=8.0)
+    a_slow = arrange(analyse(slow), style="rock", duration_s=12.0)
+    a_fast = arrange(analyse(fast), style="rock", duration_s=8.0)
+    bar_slow = np.diff(a_slow.bar_starts_s).mean()
+    bar_fast = np.diff(a_fast.bar_starts_s).mean()
+    assert bar_slow == pytest.approx(2 * 60 / 55, rel=0.05)  # double time: a 16-step bar spans 2 beats
+    assert bar_fast == pytest.approx(8 * 60 / 190, rel=0.05)  # half time: 8 beats
+
+
+def test_rendering_is_deterministic_and_sounds(clip_and_analysis: tuple) -> None:
+    clip, analysis = clip_and_analysis
+    variant = arrange(analysis, style="rock", duration_s=4.0).parts[2].variants[0]
+    font = load_soundfont()
+    a = render_variant(variant, font, duration_s=4.0, sample_rate_hz=22_050)
+    b = render_variant(variant, font, duration_s=4.0, sample_rate_hz=22_050)
+    assert a.shape == (2, 88_200) and np.array_equal(a, b)
+    assert float(np.sqrt(np.mean(a**2))) > 1e-3
+
+
+def test_bad_soundfonts_are_typed_errors(tmp_path: Path) -> None:
+    with pytest.raises(SoundFontError, match="not found"):
+        load_soundfont(tmp_path / "missing.sf2")
+    (tmp_path / "text.sf2").write_text("hello")
+    with pytest.raises(SoundFontError, match="not a SoundFont"):
+        load_soundfont(tmp_path / "text.sf2")
+    good = load_soundfont().data
+    (tmp_path / "cut.sf2").write_bytes(good[:5000])
+    with pytest.raises(SoundFontError):
+        load_soundfont(tmp_path / "cut.sf2")
+    with pytest.raises(SoundFontError, match="not a file"):
+        load_soundfont(tmp_path)
+    assert load_soundfont().sha256  # the default stays usable
+
+
+def band_steps(clip, models, **kwargs):  # noqa: ANN001, ANN201
+    dreamer, judge = models
+    settings = kwargs.pop("settings", BAND)
+    return list(dream(clip, [dreamer], judges=[judge], objective=Objective(toward="rock"), settings=settings, seed=4, **kwargs))
+
+
+def test_band_dream_contract_level_and_determinism(clip_and_analysis: tuple, models: tuple) -> None:
+    clip, _ = clip_and_analysis
+    steps = band_steps(clip, models)
+    final = steps[-1]
+    assert [s.iteration for s in steps] == [1, 2, 3] and final.final and steps[0].audio is not None
+    take = final.band
+    assert take is not None and take.stems is not None and take.part_names[:3] == ("drums", "bass", "harmony")
+    assert take.levels_db.shape == (len(take.part_names), len(take.arrangement.bar_starts_s))
+    assert np.all(np.abs(take.levels_db) <= BAND.band_part_range_db + 1e-6)
+    # The band sits at the user's level relative to the track, whatever the dream did.
+    band_lufs = integrated_loudness_lufs(np.sum(take.stems, axis=0), sample_rate_hz=clip.sample_rate_hz)
+    track_lufs = integrated_loudness_lufs(clip.samples, sample_rate_hz=clip.sample_rate_hz)
+    assert band_lufs is not None and track_lufs is not None
+    assert band_lufs - track_lufs == pytest.approx(BAND.band_level_db, abs=0.5)
+    # Output safety: loudness-matched, under the true-peak ceiling; the original is not EQ'd.
+    assert final.audio is not None
+    out_lufs = integrated_loudness_lufs(final.audio, sample_rate_hz=clip.sample_rate_hz)
+    assert out_lufs is not None and abs(out_lufs - track_lufs) <= 0.5
+    assert true_peak_dbtp(final.audio, sample_rate_hz=clip.sample_rate_hz) <= -1.0 + 1e-3
+    assert np.array_equal(take.original, clip.samples)
+    again = band_steps(clip, models)[-1]
+    assert np.array_equal(again.audio, final.audio)  # same seed, same band
+
+
+def test_band_level_setting_moves_the_band(clip_and_analysis: tuple, models: tuple) -> None:
+    clip, _ = clip_and_analysis
+    quiet = band_steps(clip, models, settings=dataclasses.replace(BAND, band_level_db=-12.0))[-1].band
+    loud = band_steps(clip, models, settings=dataclasses.replace(BAND, band_level_db=-3.0))[-1].band
+    assert quiet is not None and loud is not None and quiet.stems is not None and loud.stems is not None
+    rate = clip.sample_rate_hz
+    track = integrated_loudness_lufs(clip.samples, sample_rate_hz=rate)
+    for take, level in ((quiet, -12.0), (loud, -3.0)):
+        band = integrated_loudness_lufs(np.sum(take.stems, axis=0), sample_rate_hz=rate)
+        assert band is not None and track is not None and band - track == pytest.approx(level, abs=0.5)
+
+
+def test_mute_solo_mix_needs_no_new_dream(clip_and_analysis: tuple, models: tuple) -> None:
+    clip, _ = clip_and_analysis
+    take = band_steps(clip, models)[-1].band
+    rate = clip.sample_rate_hz
+    only_original = band_mix(take, sample_rate_hz=rate, soloed={ORIGINAL})
+    assert np.corrcoef(only_original.ravel(), clip.samples.ravel())[0, 1] > 0.99
+    no_drums = band_mix(take, sample_rate_hz=rate, muted={"drums"})
+    everything = band_mix(take, sample_rate_hz=rate)
+    assert not np.allclose(no_drums, everything)
+    assert true_peak_dbtp(no_drums, sample_rate_hz=rate) <= -1.0 + 1e-3
+
+
+def test_stems_and_midi_export_reread(tmp_path: Path, clip_and_analysis: tuple, models: tuple) -> None:
+    clip, _ = clip_and_analysis
+    take = band_steps(clip, models)[-1].band
+    dest = tmp_path / "song.wav"
+    written = export_stems(take, dest, sample_rate_hz=clip.sample_rate_hz)
+    assert set(written) == set(stem_paths(dest, take).values())
+    assert {p.name for p in written} >= {"song.drums.wav", "song.bass.wav", "song.harmony.wav", "song.original.wav"}
+    midi = export_midi(take, tmp_path / "song.mid")
+    song = mido.MidiFile(midi)
+    assert song.type == 1 and len(song.tracks) == 1 + len(take.part_names)
+    for track, variant in zip(song.tracks[1:], take.chosen_variants(), strict=True):
+        ons = [m for m in track if m.type == "note_on" and m.velocity > 0]
+        assert [m.note for m in ons] == [n.key for n in variant.notes]
+        programs = [m.program for m in track if m.type == "program_change"]
+        assert programs == ([] if variant.is_drums else [variant.program])
+        assert all(m.channel == (9 if variant.is_drums else m.channel) for m in ons)
+    tempo = next(m.tempo for m in song.tracks[0] if m.type == "set_tempo")
+    assert mido.tempo2bpm(tempo) == pytest.approx(take.arrangement.tempo_bpm, rel=1e-3)
+    assert midi_bytes(take) == midi.read_bytes()
+    with pytest.raises(Exception, match="already exists"):
+        export_midi(take, midi)
+
+
+def test_band_refusals(models: tuple) -> None:
+    from deeptrance_gui.core.audio import AudioClip
+
+    dreamer, judge = models
+    rate = 22_050
+    t = np.arange(rate * 6) / rate
+    drone = AudioClip((0.3 * np.sin(2 * np.pi * 110 * t)).astype(np.float32)[None, :], rate)
+    with pytest.raises(AnalysisError, match="no steady beat"):
+        dream(drone, [dreamer], objective=Objective(toward="rock"), settings=BAND)
+    clip, _ = click_track(120, duration_s=4.0)
+    with pytest.raises(DreamError, match="no style"):
+        dream(clip, [dreamer], objective=Objective(toward="tag0"), settings=BAND)
+    with pytest.raises(DreamError, match="needs a style"):
+        dream(clip, [dreamer], objective=Objective(kind="intensify", toward=None, layer="x"), settings=BAND)
+    with pytest.raises(DreamError, match="band level"):
+        dream(clip, [dreamer], objective=Objective(toward="rock"), settings=dataclasses.replace(BAND, band_level_db=3.0))
+    with pytest.raises(DreamError, match="cannot judge its own dream"):
+        dream(clip, [dreamer], judges=[dreamer], objective=Objective(toward="rock"), settings=BAND)
+    with pytest.raises(SoundFontError):
+        dream(clip, [dreamer], objective=Objective(toward="rock"), settings=dataclasses.replace(BAND, soundfont="/nope.sf2"))

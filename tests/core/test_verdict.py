@@ -1,0 +1,65 @@
+"""The one verdict rule (core/dream/verdict.py): a table of judge moves and their grades."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from deeptrance_gui.core.dream.verdict import Grade, judge_verdict, panel_verdict
+from deeptrance_gui.core.model.predictions import Predictions
+
+LABELS = tuple(f"tag{i}" for i in range(9)) + ("rock",)
+
+
+def judge(p_rock: float, rank: int, name: str = "judge") -> Predictions:
+    """Predictions in which 'rock' has probability p_rock and rank ``rank`` among 10 tags."""
+    probs = np.full(len(LABELS), 0.0, np.float32)
+    above = [min(0.99, p_rock + 0.01 * (k + 1)) for k in range(rank - 1)]
+    below = [p_rock * 0.5 ** (k + 1) for k in range(len(LABELS) - rank)]
+    probs[: rank - 1] = above
+    probs[rank - 1 : len(LABELS) - 1] = below
+    probs[-1] = p_rock
+    return Predictions(name, "MTT", LABELS, probs)
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "grade"),
+    [
+        ((0.10, 8), (0.25, 3), Grade.CONFIRMED),  # ×2.5, top 5
+        ((0.181, 4), (0.348, 1), Grade.PARTLY),  # the issue's case: ×1.9 and #1 is not "mostly the dreamer's ear"
+        ((0.10, 6), (0.16, 3), Grade.PARTLY),  # ×1.6 jumping into the top 3
+        ((0.02, 9), (0.05, 7), Grade.PARTLY),  # ×2.5 but still outside the top 5
+        ((0.10, 5), (0.13, 5), Grade.PARTLY),  # ×1.3, rank held
+        ((0.10, 5), (0.11, 5), Grade.NOT_HEARD),  # ×1.1: too small a move
+        ((0.30, 2), (0.20, 3), Grade.NOT_HEARD),  # a fall
+        ((0.0002, 10), (0.0006, 9), Grade.NOT_HEARD),  # ×3 of nothing: below the absolute floor
+    ],
+)
+def test_grades(before: tuple[float, int], after: tuple[float, int], grade: Grade) -> None:
+    b, a = judge(*before), judge(*after)
+    assert b.rank("rock") == before[1] and a.rank("rock") == after[1]
+    verdict = judge_verdict("rock", b, a)
+    assert verdict.grade is grade
+    assert f"#{after[1]}" in verdict.change()
+
+
+def test_away_mirrors_toward() -> None:
+    assert judge_verdict("rock", judge(0.4, 2), judge(0.1, 7), toward=False).grade is Grade.CONFIRMED
+    assert judge_verdict("rock", judge(0.1, 7), judge(0.4, 2), toward=False).grade is Grade.NOT_HEARD
+
+
+def test_panel_summaries_and_sentences() -> None:
+    up, flat = (judge(0.1, 8, "a"), judge(0.3, 2, "a")), (judge(0.1, 8, "b"), judge(0.1, 8, "b"))
+    both = panel_verdict("rock", [up[0], up[0]], [up[1], up[1]])
+    assert both.summary() == "confirmed by both" and both.confirmed_by_all
+    one = panel_verdict("rock", [up[0], flat[0]], [up[1], flat[1]])
+    assert one.summary() == "confirmed by one" and one.confirmed_by_one and not one.confirmed_by_all
+    assert one.sentence(True).startswith("Confirmed: One independent model")
+    none = panel_verdict("rock", [flat[0]], [flat[1]])
+    assert none.summary() == "not heard"
+    assert "Only the dreaming model hears rock" in none.sentence(True)
+    empty = panel_verdict("rock", [], [])
+    assert empty.summary() == "no judge" and "No independent judge" in empty.sentence(True)
+    lacking = Predictions("c", "MSD", ("jazz",), np.array([0.5], np.float32))
+    cannot = panel_verdict("rock", [lacking], [lacking])
+    assert cannot.summary() == "cannot judge" and "no 'rock' tag" in cannot.sentence(True)
