@@ -8,12 +8,14 @@ back through signals to bound methods of this window. The PortAudio callback onl
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -31,7 +33,9 @@ from PySide6.QtWidgets import (
 from superqt.utils import create_worker
 
 from deeptrance_gui.core.audio.clip import AudioClip
+from deeptrance_gui.core.band.session import BandSession
 from deeptrance_gui.core.errors import DeepTranceError
+from deeptrance_gui.ui.band_lanes import BandLanes
 from deeptrance_gui.ui.dream_panel import DreamPanel
 from deeptrance_gui.ui.predictions_view import GenreBars, GenreTimeline, HonestMeter
 from deeptrance_gui.ui.settings import AppSettings, remember_file, save_settings
@@ -49,15 +53,23 @@ class LoadedTrack:
     path: Path
     clip: AudioClip
     spectrogram: Any  # DisplaySpectrogram
+    analysis: Any = None  # MusicalAnalysis, or None when the track has no steady beat
 
 
 def _load_track(path: Path) -> LoadedTrack:
-    """Worker thread: decode and analyse."""
+    """Worker thread: decode and analyse (spectrogram; beats and chords when there is a pulse)."""
+    from deeptrance_gui.core.analysis import analyse
     from deeptrance_gui.core.audio import load_audio
     from deeptrance_gui.core.dsp.stft import display_spectrogram
+    from deeptrance_gui.core.errors import AnalysisError
 
     clip = load_audio(path)
-    return LoadedTrack(path, clip, display_spectrogram(clip.samples, sample_rate_hz=clip.sample_rate_hz))
+    spectrogram = display_spectrogram(clip.samples, sample_rate_hz=clip.sample_rate_hz)
+    try:
+        analysis = analyse(clip)
+    except AnalysisError:
+        analysis = None  # the band dream says why when it is asked for
+    return LoadedTrack(path, clip, spectrogram, analysis)
 
 
 class MainWindow(QMainWindow):
@@ -83,6 +95,7 @@ class MainWindow(QMainWindow):
     dreamCancelled = Signal()
     exportFinished = Signal(object)
     predictionsShown = Signal(object)
+    bandMixed = Signal(object)
 
     def __init__(
         self,
@@ -114,6 +127,7 @@ class MainWindow(QMainWindow):
         self._muted_reason = muted_reason
         self._build()
         self._build_actions()
+        self._build_transport()
         if settings.geometry is not None:
             self.restoreGeometry(settings.geometry)
         else:
@@ -131,11 +145,17 @@ class MainWindow(QMainWindow):
         self.spectrogram = SpectrogramView()
         self.timeline = GenreTimeline()
         self.timeline.plot.setXLink(self.spectrogram.plot)
+        self.band_session = BandSession()
+        self.band_session.observe(self._band_heard_changed)
+        self.band_lanes = BandLanes(self.band_session)
+        self.band_lanes.plot.setXLink(self.spectrogram.plot)
         center = QSplitter(Qt.Orientation.Vertical)
         center.addWidget(self.spectrogram)
+        center.addWidget(self.band_lanes)
         center.addWidget(self.timeline)
         center.setStretchFactor(0, 4)
         center.setStretchFactor(1, 1)
+        center.setStretchFactor(2, 1)
         self.drop_hint = QLabel("Drop an audio file here, or File ▸ Open (Ctrl+O)")
         self.drop_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         wrapper = QWidget()
@@ -279,6 +299,20 @@ class MainWindow(QMainWindow):
         tools = menu.addMenu("T&ools")
         tools.addAction(self.train_action)
 
+    def _build_transport(self) -> None:
+        from deeptrance_gui.ui.transport import TransportBar
+
+        self.transport = TransportBar(
+            play=self.play_action, stop=self.stop_action, loop=self.loop_action, ab=self.ab_action
+        )
+        self.transport.volumeChanged.connect(lambda volume: self.player.set_volume(volume))
+        central = self.centralWidget()
+        assert central is not None
+        layout = central.layout()
+        assert layout is not None
+        layout.addWidget(self.transport)
+        self.transport.show_device(self.player.backend_description, muted=self.player.poll().muted)
+
     def _refresh_recent(self) -> None:
         self.recent_menu.clear()
         for path in self.settings.recent_files:
@@ -385,6 +419,16 @@ class MainWindow(QMainWindow):
         self.spectrogram.set_spectrogram(loaded.spectrogram)
         self.spectrogram.set_region(0.0, loaded.clip.duration_s)
         self.spectrogram.set_playhead(0.0)
+        if loaded.analysis is not None:
+            self.spectrogram.show_beats(
+                loaded.analysis.beat_times_s,
+                downbeat_index=loaded.analysis.downbeat_index,
+                chord_names=loaded.analysis.chord_names(),
+            )
+        else:
+            self.spectrogram.show_beats(np.zeros(0), downbeat_index=0, chord_names=[])
+        self.band_session.set_take(None)
+        self.band_lanes.show_take(0.0)
         self.drop_hint.setVisible(False)
         self.take_list.clear_takes()
         for take in self._takes_by_track.get(loaded.path, []):
@@ -432,10 +476,8 @@ class MainWindow(QMainWindow):
         self._start(worker)
 
     def _show_track_prediction(self, prediction: Any) -> None:
-        from deeptrance_gui.core.model.frontend import PATCH_S
-
         self.bars.show_predictions(prediction.track())
-        self.timeline.show_timeline(prediction.labels, prediction.dataset, prediction.patch_probs, PATCH_S)
+        self.timeline.show_timeline(prediction.labels, prediction.dataset, *prediction.timeline())
         self.predictionsShown.emit(prediction)
 
     # --- drag and drop ----------------------------------------------------------------------
@@ -514,6 +556,7 @@ class MainWindow(QMainWindow):
         if message:
             self.statusBar().showMessage(message, 8000)
         self._update_status()
+        self.transport.show_device(self.player.backend_description, muted=self.player.poll().muted)
 
     def toggle_difference(self, on: bool) -> None:
         """Difference view."""
@@ -529,6 +572,13 @@ class MainWindow(QMainWindow):
     def _poll_player(self) -> None:
         status = self.player.poll()
         self.spectrogram.set_playhead(status.position_s)
+        self.transport.show_status(
+            position_s=status.position_s,
+            length_s=self.track.clip.duration_s if self.track else 0.0,
+            playing=status.playing,
+            original=not status.listening_to_dream,
+            has_take=self.take_list.current_take() is not None or self.is_dreaming(),
+        )
         if status.error and self.last_error != status.error:
             self.show_error("Audio output stopped", status.error + "\n\nThe track and takes are kept.")
         if self._muted_reason:
@@ -614,6 +664,10 @@ class MainWindow(QMainWindow):
             self.player.publish_region(step.span_start_s, step.audio)
             if step.spectrogram is not None:
                 self.spectrogram.write_columns(step.spectrogram_first_column, step.spectrogram.db)
+        if step.span_patch_probs is not None:
+            from deeptrance_gui.core.model.frontend import PATCH_S
+
+            self.timeline.write_span(step.span_start_s, step.span_patch_probs, PATCH_S)
         self.bars.show_predictions(step.dreamers[0])
         tag = request.objective.toward or request.objective.away
         if tag:
@@ -625,6 +679,32 @@ class MainWindow(QMainWindow):
         self.dreamStep.emit(step)
         if step.final:
             self._finish_take(step)
+
+    def _show_band(self, take: Take | None) -> None:
+        """Band lanes and mute/solo for a band take; hidden for any other."""
+        band = None if take is None else take.final.band
+        self.band_session.set_take(band)
+        self.band_lanes.show_take(0.0 if take is None else take.start_s)
+
+    def _band_heard_changed(self) -> None:
+        """Mute/solo changed: re-mix the band on a worker and publish it (no new dream)."""
+        take = self.take_list.current_take()
+        session = self.band_session
+        if self.track is None or take is None or session.take is None or take.final.band is not session.take:
+            return
+        if session.everything_heard:
+            self.player.publish_region(take.start_s, take.audio)
+            return
+        rate = self.track.clip.sample_rate_hz
+        worker = create_worker(session.mix, sample_rate_hz=rate, _start_thread=False, _ignore_errors=True)
+        worker.returned.connect(functools.partial(self._band_mixed, take))
+        worker.errored.connect(lambda err: self.show_error("Could not mix the band", str(err)))
+        self._start(worker)
+
+    def _band_mixed(self, take: Take, audio: Any) -> None:
+        if self.take_list.current_take() is take:
+            self.player.publish_region(take.start_s, audio)
+            self.bandMixed.emit(audio)
 
     def _finish_take(self, final: Any) -> None:
         from deeptrance_gui.core.dream.cost import measured_seconds_per_patch_iteration
@@ -640,6 +720,7 @@ class MainWindow(QMainWindow):
             name=f"Take {number}: {request.objective.describe()}", request=request, final=final, display_db=display
         )
         self.take_list.add_take(take)
+        self._show_band(take)
         self._predict_track(take)
         self.dreamFinished.emit(take)
 
@@ -713,6 +794,7 @@ class MainWindow(QMainWindow):
     def _audition(self, take: Take | None) -> None:
         if self._dream_worker is not None or self.track is None:
             return
+        self._show_band(take)
         self.player.clear_regions()
         if take is None:
             self.spectrogram.reset_dream()
@@ -750,7 +832,9 @@ class MainWindow(QMainWindow):
             self.export_take(take, dest, subtype=subtype, overwrite=dest.exists())
 
     def export_take(self, take: Take, dest: Path, *, subtype: str = "PCM_24", overwrite: bool = False) -> None:
-        """Write ``take`` (whole track) and its sidecar atomically, on a worker."""
+        """Write ``take`` (whole track) and its sidecar atomically, on a worker; a band take also
+        writes one file per part plus the original (``NAME.drums.wav`` …) and ``NAME.mid``.
+        A failure shows a dialog and the take stays, so it can be exported elsewhere."""
         assert self.track is not None
         from deeptrance_gui.core.audio import save_audio
         from deeptrance_gui.core.dream.takes import sidecar_path, sidecar_record, splice, write_json_atomic
@@ -759,6 +843,12 @@ class MainWindow(QMainWindow):
 
         def job() -> Path:
             save_audio(splice(clip, take.final), dest, subtype=subtype, overwrite=overwrite)
+            band = take.final.band
+            if band is not None:  # a band take also leaves its stems and a MIDI file of the parts
+                from deeptrance_gui.core.band.export import export_midi, export_stems, midi_path
+
+                export_stems(band, dest, sample_rate_hz=clip.sample_rate_hz, subtype=subtype, overwrite=overwrite)
+                export_midi(band, midi_path(dest), overwrite=overwrite)
             record = sidecar_record(take.request, take.final, input_path=source, output_path=dest)
             record["output_subtype"] = subtype
             write_json_atomic(record, sidecar_path(dest), overwrite=overwrite)

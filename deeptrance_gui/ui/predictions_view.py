@@ -7,11 +7,12 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from deeptrance_gui.core.dream.verdict import judge_verdict
 from deeptrance_gui.core.model.genres import genre_tags
 from deeptrance_gui.core.model.predictions import Predictions
+from deeptrance_gui.ui.spectrogram_view import COLORBAR_WIDTH_PX, LEFT_AXIS_WIDTH_PX
 
 MAX_BARS = 8
 
@@ -59,7 +60,12 @@ class GenreBars(QWidget):
 
 
 class GenreTimeline(QWidget):
-    """Genre-over-time heat map (genre tags × ≈3 s patches), x-linked to the spectrogram."""
+    """Genre-over-time heat map (the 5 strongest genre tags × time), x-linked to the
+    spectrogram and ending where the track ends. Columns are laid on a fine time grid so the
+    last, partial patch (the tail) gets a column of its own width; a dream writes its spans in
+    as it goes."""
+
+    GRID_S = 0.1
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -68,28 +74,58 @@ class GenreTimeline(QWidget):
         self.plot.setMenuEnabled(False)
         self.plot.setMinimumHeight(120)
         self.plot.setMaximumHeight(170)
-        self.plot.getAxis("left").setWidth(110)
+        self.plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH_PX)
         self.image = pg.ImageItem()
         self.image.setColorMap(pg.colormap.get("viridis"))
         self.plot.addItem(self.image)
-        layout = QVBoxLayout(self)
+        # The spectrogram has its colour bar at the right: keep the same width free here so
+        # both plots share one time axis, pixel for pixel.
+        spacer = QWidget()
+        spacer.setFixedWidth(COLORBAR_WIDTH_PX)
+        layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.plot)
+        layout.setSpacing(0)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(spacer)
+        self.rows: np.ndarray | None = None  # (genres, grid columns)
+        self.tag_index: list[int] = []
+        self.duration_s = 0.0
 
-    def show_timeline(
-        self, labels: tuple[str, ...], dataset: str, patch_probs: np.ndarray, patch_s: float
-    ) -> None:
-        """patch_probs (n_patches, n_tags) → rows = the 8 strongest genre tags."""
+    def show_timeline(self, labels: tuple[str, ...], dataset: str, probs: np.ndarray, edges_s: np.ndarray) -> None:
+        """probs (n_columns, n_tags) between ``edges_s`` (n_columns + 1,) → rows = the 5
+        strongest genre tags, drawn from 0 to the last edge (the end of the track)."""
         tags = [t for t in genre_tags(dataset, labels) if t in labels]
         index = [labels.index(t) for t in tags]
-        data = patch_probs[:, index]
+        data = probs[:, index]
         order = np.argsort(-data.mean(axis=0))[:5]
-        rows = data[:, order].T  # (genres, patches)
-        self.image.setImage(np.ascontiguousarray(rows[::-1], dtype=np.float32), autoLevels=False, levels=(0, 1))
-        self.image.setRect(pg.QtCore.QRectF(0, 0, patch_s * rows.shape[1], rows.shape[0]))
+        self.tag_index = [index[i] for i in order]
+        self.duration_s = float(edges_s[-1])
+        n = max(1, int(np.ceil(self.duration_s / self.GRID_S)))
+        centres = (np.arange(n) + 0.5) * self.duration_s / n
+        column = np.clip(np.searchsorted(edges_s, centres, side="right") - 1, 0, probs.shape[0] - 1)
+        self.rows = np.ascontiguousarray(probs[column][:, self.tag_index].T[::-1], dtype=np.float32)
+        self.image.setImage(self.rows, autoLevels=False, levels=(0, 1))
+        self.image.setRect(pg.QtCore.QRectF(0, 0, self.duration_s, self.rows.shape[0]))
         names = [tags[i] for i in order][::-1]
         self.plot.getAxis("left").setTicks([[(k + 0.5, name) for k, name in enumerate(names)]])
-        self.plot.setYRange(0, rows.shape[0], padding=0)
+        self.plot.setYRange(0, self.rows.shape[0], padding=0)
+        self.plot.setLimits(xMin=0, xMax=self.duration_s)
+
+    def write_span(self, start_s: float, probs: np.ndarray, patch_s: float) -> None:
+        """A dream's new view of the audio from ``start_s``: probs (n_patches, n_tags) of
+        consecutive ``patch_s`` patches replace those columns (GUI thread)."""
+        if self.rows is None or not self.tag_index or probs.shape[0] == 0:
+            return
+        n = self.rows.shape[1]
+        seconds_per_column = self.duration_s / n
+        for k in range(probs.shape[0]):
+            a = round((start_s + k * patch_s) / seconds_per_column)
+            z = round((start_s + (k + 1) * patch_s) / seconds_per_column)
+            if a >= n:
+                break
+            self.rows[:, a : min(z, n)] = probs[k, self.tag_index][::-1, None]
+        self.image.setImage(self.rows, autoLevels=False, levels=(0, 1))
+        self.image.setRect(pg.QtCore.QRectF(0, 0, self.duration_s, self.rows.shape[0]))
 
 
 class HonestMeter(QWidget):

@@ -12,9 +12,12 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from deeptrance_gui.core.dsp.stft import DisplaySpectrogram
+
+LEFT_AXIS_WIDTH_PX = 110  # every time plot: one axis width, so their time axes line up
+COLORBAR_WIDTH_PX = 80
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
 
@@ -56,7 +59,7 @@ class SpectrogramView(QWidget):
         self.plot = pg.PlotWidget(axisItems={"left": LogFrequencyAxis("left")})
         self.plot.setLabel("bottom", "time", units="s")
         self.plot.setLabel("left", "frequency (Hz)")
-        self.plot.getAxis("left").setWidth(110)
+        self.plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH_PX)
         self.plot.setMouseEnabled(x=True, y=False)
         self.plot.setMenuEnabled(False)
         self.image = pg.ImageItem()
@@ -64,7 +67,13 @@ class SpectrogramView(QWidget):
         self.colorbar = pg.ColorBarItem(
             values=(-90, 0), colorMap=pg.colormap.get("inferno"), label="dB", interactive=True, width=12
         )
-        self.colorbar.setImageItem(self.image, insert_in=self.plot.getPlotItem())
+        # The colour bar lives in its own fixed-width view beside the plot (not inside the
+        # plot's layout), so the genre strip below can keep the same width free and share the
+        # spectrogram's time axis pixel for pixel.
+        self.colorbar.setImageItem(self.image)
+        self.colorbar_view = pg.GraphicsLayoutWidget()
+        self.colorbar_view.addItem(self.colorbar)
+        self.colorbar_view.setFixedWidth(COLORBAR_WIDTH_PX)
         self.colorbar.sigLevelsChangeFinished.connect(self._levels_changed)
         self.playhead = pg.InfiniteLine(pos=0.0, angle=90, movable=True, pen=pg.mkPen("#7fdbff", width=2))
         self.playhead.setZValue(20)
@@ -75,9 +84,11 @@ class SpectrogramView(QWidget):
         self.region.sigRegionChangeFinished.connect(self._region_changed)
         self.plot.addItem(self.region)
         self.plot.scene().sigMouseClicked.connect(self._clicked)
-        layout = QVBoxLayout(self)
+        layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.plot)
+        layout.setSpacing(0)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.colorbar_view)
         self._original: np.ndarray | None = None
         self._current: np.ndarray | None = None
         self._spectrogram: DisplaySpectrogram | None = None
@@ -198,8 +209,41 @@ class SpectrogramView(QWidget):
     def _clicked(self, event: object) -> None:
         pos = event.scenePos()  # type: ignore[attr-defined]
         view = self.plot.getPlotItem().vb
-        if view.sceneBoundingRect().contains(pos):
-            self.seekRequested.emit(max(0.0, float(view.mapSceneToView(pos).x())))
+        # Anywhere on the image or on the time axis under it seeks.
+        if view.sceneBoundingRect().contains(pos) or self.plot.getAxis("bottom").sceneBoundingRect().contains(pos):
+            x = float(view.mapSceneToView(pg.QtCore.QPointF(pos.x(), view.sceneBoundingRect().center().y())).x())
+            self.seekRequested.emit(max(0.0, x))
+
+    def show_beats(self, beat_times_s: np.ndarray, *, downbeat_index: int, chord_names: list[str], meter: int = 4) -> None:
+        """Beat grid (ticks at the top, bars taller) and chord names where the chord changes.
+        One line item for all beats: hundreds of InfiniteLines would slow every repaint."""
+        for item in getattr(self, "_beat_items", []):
+            self.plot.removeItem(item)
+        self._beat_items: list[pg.GraphicsObject] = []
+        if beat_times_s.size == 0 or self._spectrogram is None:
+            return
+        f = self._spectrogram.frequencies_hz
+        top = math.log10(f[-1])
+        span = top - math.log10(f[0])
+        downbeat = ((np.arange(beat_times_s.size) - downbeat_index) % meter) == 0
+        lows = np.where(downbeat, top - 0.12 * span, top - 0.05 * span)
+        xs = np.repeat(beat_times_s, 2)
+        ys = np.column_stack([lows, np.full(beat_times_s.size, top)]).ravel()
+        grid = pg.PlotDataItem(xs, ys, connect="pairs", pen=pg.mkPen(255, 255, 255, 150, width=1))
+        grid.setZValue(15)
+        self.plot.addItem(grid)
+        self._beat_items.append(grid)
+        previous = None
+        for t, name in zip(beat_times_s, chord_names, strict=False):
+            if name != previous and name != "N":
+                label = pg.TextItem(name, color=(255, 255, 255), anchor=(0, 0))
+                label.setPos(float(t), top - 0.12 * span)
+                label.setZValue(16)
+                self.plot.addItem(label)
+                self._beat_items.append(label)
+            previous = name
+        self.beat_count = int(beat_times_s.size)
+        self.chord_labels = [item.textItem.toPlainText() for item in self._beat_items[1:]]
 
     def stop(self) -> None:
         """Stop the update timer (window closing)."""

@@ -66,7 +66,7 @@ def test_silence_no_pulse_and_too_short_are_refused_with_advice() -> None:
         analyse(AudioClip(np.zeros((2, RATE * 5), np.float32), RATE))
     t = np.arange(RATE * 10) / RATE
     drone = (0.3 * np.sin(2 * np.pi * 110 * t) * (1 + 0.05 * np.sin(2 * np.pi * 0.13 * t))).astype(np.float32)
-    with pytest.raises(AnalysisError, match="no steady beat.*genre dream"):
+    with pytest.raises(AnalysisError, match=r"no steady beat.*genre dream"):
         analyse(AudioClip(drone[None, :], RATE))
     clip, _ = click_track(60, duration_s=1.2, chords=False, start_s=0.1)
     with pytest.raises(AnalysisError):

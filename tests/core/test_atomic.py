@@ -51,7 +51,7 @@ def test_unwritable_destinations(tmp_path: Path, dest: str, message: str) -> Non
 def test_full_disk_mid_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     real_write = sf.write
 
-    def full(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - soundfile fails like this on ENOSPC
+    def full(*args, **kwargs):
         try:
             raise OSError(errno.ENOSPC, "No space left on device")
         except OSError:
@@ -73,7 +73,7 @@ def test_no_space_is_refused_before_writing(tmp_path: Path, monkeypatch: pytest.
 
 
 def test_errno_advice(tmp_path: Path) -> None:
-    def failing(code: int):  # noqa: ANN202
+    def failing(code: int):
         def write(_fh: object) -> None:
             raise OSError(code, os.strerror(code))
 

@@ -69,7 +69,7 @@ def test_half_and_double_time(clip_and_analysis: tuple) -> None:
 
 
 def test_rendering_is_deterministic_and_sounds(clip_and_analysis: tuple) -> None:
-    clip, analysis = clip_and_analysis
+    _clip, analysis = clip_and_analysis
     variant = arrange(analysis, style="rock", duration_s=4.0).parts[2].variants[0]
     font = load_soundfont()
     a = render_variant(variant, font, duration_s=4.0, sample_rate_hz=22_050)
@@ -93,7 +93,7 @@ def test_bad_soundfonts_are_typed_errors(tmp_path: Path) -> None:
     assert load_soundfont().sha256  # the default stays usable
 
 
-def band_steps(clip, models, **kwargs):  # noqa: ANN001, ANN201
+def band_steps(clip, models, **kwargs):
     dreamer, judge = models
     settings = kwargs.pop("settings", BAND)
     return list(dream(clip, [dreamer], judges=[judge], objective=Objective(toward="rock"), settings=settings, seed=4, **kwargs))
@@ -173,7 +173,7 @@ def test_stems_and_midi_export_reread(tmp_path: Path, clip_and_analysis: tuple, 
 def test_band_refusals(models: tuple) -> None:
     from deeptrance_gui.core.audio import AudioClip
 
-    dreamer, judge = models
+    dreamer, _judge = models
     rate = 22_050
     t = np.arange(rate * 6) / rate
     drone = AudioClip((0.3 * np.sin(2 * np.pi * 110 * t)).astype(np.float32)[None, :], rate)

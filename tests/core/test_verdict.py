@@ -8,7 +8,7 @@ import pytest
 from deeptrance_gui.core.dream.verdict import Grade, judge_verdict, panel_verdict
 from deeptrance_gui.core.model.predictions import Predictions
 
-LABELS = tuple(f"tag{i}" for i in range(9)) + ("rock",)
+LABELS = (*(f"tag{i}" for i in range(9)), "rock")
 
 
 def judge(p_rock: float, rank: int, name: str = "judge") -> Predictions:

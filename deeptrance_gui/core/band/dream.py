@@ -66,8 +66,8 @@ from deeptrance_gui.core.dsp.stft import (
 from deeptrance_gui.core.errors import DreamError
 from deeptrance_gui.core.model.frontend import HOP, N_FFT, SAMPLE_RATE_HZ
 from deeptrance_gui.core.model.loading import LoadedModel
+from deeptrance_gui.core.model.predict import predict, predict_waveform
 from deeptrance_gui.core.model.predictions import Predictions
-from deeptrance_gui.core.model.predict import predict_waveform
 
 EQ_LOW_HZ, EQ_HIGH_HZ = 60.0, 7_600.0
 EDGE_FADE_S = 0.05
@@ -260,7 +260,7 @@ def _run(
             _predictions(m, m.probabilities(lg).mean(dim=0).numpy()) for m, lg in zip(models, logits, strict=True)
         )
         now = time.monotonic()
-        audio = spectrogram = None
+        audio = spectrogram = span_view = None
         take = None
         if final or iteration == 1 or now - last_render >= settings.render_interval_s:
             last_render = now
@@ -270,9 +270,10 @@ def _run(
             if final:
                 audio.flags.writeable = False
             spectrogram = renderer.display(clip, r0, mixed_audio)
-            if judges and (final or now - last_judge >= settings.judge_interval_s):
+            if final or now - last_judge >= settings.judge_interval_s:
                 last_judge = now
                 judges_now = tuple(_predict_audio(j, audio, rate) for j in judges)
+                span_view = _readonly(predict(AudioClip(audio, rate), models[0]).patch_probs)
         if final and cancel.is_set():
             return
         yield DreamStep(
@@ -295,6 +296,7 @@ def _run(
             judges_before=judges_before,
             final=final,
             band=take,
+            span_patch_probs=span_view,
         )
         if final:
             return

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
-from deeptrance_gui.core.analysis import MusicalAnalysis
 from deeptrance_gui.core.audio.clip import FloatArray
-from deeptrance_gui.core.band.arrange import Arrangement, PartVariant
-from deeptrance_gui.core.dsp.limiter import match_and_limit
-from deeptrance_gui.core.dsp.loudness import integrated_loudness_lufs
+
+if TYPE_CHECKING:  # analysis and arrangement pull in the decoders: keep them off the start-up path
+    from deeptrance_gui.core.analysis import MusicalAnalysis
+    from deeptrance_gui.core.band.arrange import Arrangement, PartVariant
 
 ORIGINAL = "original"
 
@@ -86,6 +87,9 @@ def band_mix(
     numpy.ndarray
         float32, shape (channels, frames) of the region.
     """
+    from deeptrance_gui.core.dsp.limiter import match_and_limit  # off the window's start-up path
+    from deeptrance_gui.core.dsp.loudness import integrated_loudness_lufs
+
     if take.stems is None or take.original is None:
         raise ValueError("this band step carries no stems (only the final step does)")
     heard = set(soloed) if soloed else {*take.part_names, ORIGINAL} - set(muted)

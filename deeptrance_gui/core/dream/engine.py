@@ -366,7 +366,7 @@ def _run(
             )
             stopping = finish.is_set()  # "keep what's done": this window ends here, then the dream
             last_of_window = local == settings.iterations - 1 or stopping
-            audio = spectrogram = None
+            audio = spectrogram = span_view = None
             first_column = 0
             span_start = region_start_s
             now = time.monotonic()
@@ -382,9 +382,10 @@ def _run(
                         )
                 audio = _readonly(span)
                 span_start = (r0 + window.start_src) / clip.sample_rate_hz
-                if judges and (last_of_window or now - last_judge >= settings.judge_interval_s):
+                if last_of_window or now - last_judge >= settings.judge_interval_s:
                     last_judge = now
                     judges_now = tuple(_predict_audio(j, audio, rate) for j in judges)
+                    span_view = _readonly(predict(AudioClip(audio, rate), models[0]).patch_probs)
             if last_of_window:
                 with torch.no_grad():
                     if settings.mode == "mask":
@@ -414,6 +415,7 @@ def _run(
                     dreamers=dreamers_now,
                     judges=judges_now,
                     final=False,
+                    span_patch_probs=span_view,
                 )
             else:
                 if cancel.is_set():

@@ -48,6 +48,10 @@ class DreamStep:
     band
         Band mode: the arrangement, what the dream chose and shaped, and the stems of the
         rendered mix (None in the other modes and on steps that did not render).
+    span_patch_probs
+        float32, shape (n_patches, n_tags): what the first dreamer hears in consecutive ≈3 s
+        patches of ``audio`` from ``span_start_s`` (for the live genre-over-time strip), at
+        the judges' pace; None on other steps.
     """
 
     iteration: int
@@ -69,6 +73,7 @@ class DreamStep:
     judges_before: tuple[Predictions, ...]
     final: bool
     band: BandTake | None = None
+    span_patch_probs: FloatArray | None = None
 
     @property
     def span_end_s(self) -> float:

@@ -26,6 +26,9 @@ from deeptrance_gui.core.model.genres import fma_view, genre_tags
 from deeptrance_gui.core.model.loading import LoadedModel
 from deeptrance_gui.core.model.predictions import Predictions
 
+#: A trailing partial patch shorter than this gets no column of its own (too little to hear).
+MIN_TAIL_S = 0.5
+
 
 @dataclass(frozen=True)
 class TagPrediction:
@@ -39,6 +42,12 @@ class TagPrediction:
         Start of each patch in the clip, shape (n_patches,).
     padded
         True when the clip was shorter than one patch and was repeat-padded.
+    tail_probs
+        float32, shape (n_tags,): the trailing partial patch (≥ ``MIN_TAIL_S``), repeat-padded
+        to a whole patch as musicnn does for short clips; None if there is none. It is shown on
+        the genre-over-time strip but, as in musicnn, not averaged into the track's scores.
+    duration_s
+        Length of the audio predicted.
     """
 
     model_name: str
@@ -47,6 +56,8 @@ class TagPrediction:
     patch_probs: npt.NDArray[np.float32]
     patch_starts_s: npt.NDArray[np.float64]
     padded: bool
+    tail_probs: npt.NDArray[np.float32] | None = None
+    duration_s: float = 0.0
 
     @property
     def track_probs(self) -> npt.NDArray[np.float32]:
@@ -74,6 +85,16 @@ class TagPrediction:
         probs = self.track_probs
         tags = genre_tags(self.dataset, self.labels)
         return {t: float(probs[self.labels.index(t)]) for t in tags if t in self.labels}
+
+    def timeline(self) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float64]]:
+        """Columns for a genre-over-time view: probabilities (n_columns, n_tags) and the column
+        edges in seconds (n_columns + 1,), ending at the end of the audio (the tail included)."""
+        if self.padded:  # one repeat-padded patch stands for the whole short clip
+            return self.patch_probs, np.array([0.0, self.duration_s])
+        edges = np.append(self.patch_starts_s, self.patch_starts_s[-1] + PATCH_S)
+        if self.tail_probs is None:
+            return self.patch_probs, edges
+        return np.vstack([self.patch_probs, self.tail_probs[None, :]]), np.append(edges, self.duration_s)
 
     def fma(self) -> dict[str, float | None]:
         """FMA-8 genre view (None = this model has no signal for that genre)."""
@@ -132,6 +153,11 @@ def predict_waveform(wave: torch.Tensor, model: LoadedModel, *, batch_size: int 
     """:func:`predict` for audio already in the model's view: 16 kHz mono, shape (samples,)."""
     with torch.inference_mode():
         patches, padded = waveform_patches(model, wave)
+        tail = None
+        leftover = wave[patches.shape[0] * PATCH_SAMPLES :]
+        if not padded and leftover.shape[-1] >= MIN_TAIL_S * SAMPLE_RATE_HZ:
+            tail_patches, _ = waveform_patches(model, leftover)
+            tail = predict_patches(model, tail_patches[:1])[0]
     probs = predict_patches(model, patches, batch_size=batch_size)
     starts = np.arange(probs.shape[0], dtype=np.float64) * PATCH_S
     return TagPrediction(
@@ -141,4 +167,6 @@ def predict_waveform(wave: torch.Tensor, model: LoadedModel, *, batch_size: int 
         patch_probs=probs,
         patch_starts_s=starts,
         padded=padded,
+        tail_probs=tail,
+        duration_s=wave.shape[-1] / SAMPLE_RATE_HZ,
     )

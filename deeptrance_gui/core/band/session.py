@@ -1,0 +1,73 @@
+"""The band as the window holds it: the take being auditioned and which parts are muted or
+soloed. Qt-free (the window observes it, as napari's QtViewer observes its ViewerModel), so
+the rules live here and are tested without a display."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from deeptrance_gui.core.audio.clip import FloatArray
+from deeptrance_gui.core.band.take import ORIGINAL, BandTake, band_mix
+
+
+class BandSession:
+    """Mute/solo state over one :class:`BandTake`; tells observers when what is heard changes."""
+
+    def __init__(self) -> None:
+        self.take: BandTake | None = None
+        self.muted: set[str] = set()
+        self.soloed: set[str] = set()
+        self._observers: list[Callable[[], None]] = []
+
+    def observe(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` after every change."""
+        self._observers.append(callback)
+
+    def _changed(self) -> None:
+        for callback in self._observers:
+            callback()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The parts, then the original."""
+        return () if self.take is None else (*self.take.part_names, ORIGINAL)
+
+    def set_take(self, take: BandTake | None) -> None:
+        """Audition another band (mute/solo reset: parts differ between takes)."""
+        self.take = take
+        self.muted.clear()
+        self.soloed.clear()
+        self._changed()
+
+    def set_muted(self, name: str, muted: bool) -> None:
+        """Mute or unmute a part (or the original)."""
+        self._check(name)
+        (self.muted.add if muted else self.muted.discard)(name)
+        self._changed()
+
+    def set_soloed(self, name: str, soloed: bool) -> None:
+        """Solo or unsolo a part; while any part is soloed only soloed parts are heard."""
+        self._check(name)
+        (self.soloed.add if soloed else self.soloed.discard)(name)
+        self._changed()
+
+    def heard(self) -> tuple[str, ...]:
+        """The names that are audible now."""
+        if self.soloed:
+            return tuple(n for n in self.names if n in self.soloed)
+        return tuple(n for n in self.names if n not in self.muted)
+
+    @property
+    def everything_heard(self) -> bool:
+        """No mute or solo in effect: the take's own mix is what plays."""
+        return set(self.heard()) == set(self.names)
+
+    def mix(self, *, sample_rate_hz: int) -> FloatArray:
+        """The region as heard now (loudness-matched, true-peak limited). Worker thread."""
+        if self.take is None:
+            raise ValueError("no band take")
+        return band_mix(self.take, sample_rate_hz=sample_rate_hz, muted=self.muted, soloed=self.soloed)
+
+    def _check(self, name: str) -> None:
+        if name not in self.names:
+            raise KeyError(f"no part '{name}' in this band; parts: {', '.join(self.names)}")

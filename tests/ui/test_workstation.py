@@ -1,0 +1,157 @@
+"""The musician's first hour (transport, cost line, keep what's done, strip to the end, exports
+that fail cleanly) and the band in the window (beat grid, lanes, mute/solo), offscreen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from deeptrance_gui.core.audio import load_audio
+from deeptrance_gui.core.band.take import ORIGINAL
+from deeptrance_gui.ui.main_window import MainWindow
+from tests.core.test_analysis import click_track
+from tests.ui.conftest import write_music
+
+
+def load(qtbot, window: MainWindow, path: Path) -> None:
+    with qtbot.waitSignal(window.trackLoaded, timeout=10_000):
+        window.open_path(path)
+
+
+def band_file(tmp_path: Path, duration_s: float = 8.0) -> Path:
+    clip, _ = click_track(120, duration_s=duration_s)
+    path = tmp_path / "band.wav"
+    sf.write(path, clip.samples.T, clip.sample_rate_hz, subtype="PCM_16")
+    return path
+
+
+def test_transport_bar_controls_and_time_readout(qtbot, window: MainWindow, music_file: Path) -> None:
+    load(qtbot, window, music_file)
+    bar = window.transport
+    assert set(bar.buttons) == {"play", "stop", "loop", "ab"}
+    qtbot.waitUntil(lambda: bar.time.text() == "0:00.0 / 0:04.0", timeout=2_000)
+    assert "output:" in bar.device.text() or "muted" in bar.device.text()
+    bar.buttons["play"].click()
+    assert window.player.poll().playing
+    for _ in range(21):  # half a second of audio (22.05 kHz) through the callback, in blocks
+        window.backend.pump(525)
+    qtbot.waitUntil(lambda: bar.time.text().startswith("0:00.5"), timeout=2_000)
+    assert "Pause" in bar.buttons["play"].text()
+    bar.buttons["stop"].click()
+    window.backend.pump(256)  # the audio thread takes the rewind at its next block
+    qtbot.waitUntil(lambda: bar.time.text().startswith("0:00.0"), timeout=2_000)
+    assert not window.player.poll().playing
+    bar.buttons["loop"].click()
+    assert window.loop_action.isChecked()
+    bar.volume.setValue(50)
+    assert window.player._transport.volume == 0.5
+    # A/B is lit while the original of a take is heard.
+    with qtbot.waitSignal(window.dreamFinished, timeout=30_000):
+        window.start_dream()
+    qtbot.waitUntil(lambda: not window.is_dreaming(), timeout=5_000)
+    assert not bar.buttons["ab"].isChecked()
+    bar.buttons["ab"].click()
+    qtbot.waitUntil(lambda: bar.buttons["ab"].isChecked() and bar.listening.text() == "original", timeout=2_000)
+
+
+def test_cost_line_says_what_will_be_dreamed(qtbot, window: MainWindow, music_file: Path) -> None:
+    load(qtbot, window, music_file)
+    qtbot.waitUntil(lambda: "whole track" in window.dream_panel.cost.text(), timeout=2_000)
+    assert "0:04.0" in window.dream_panel.cost.text() and "about" in window.dream_panel.cost.text()
+    window.spectrogram.set_region(1.0, 3.0)
+    window.spectrogram._region_changed()
+    assert "region 0:01.0–0:03.0 (2.0 s)" in window.dream_panel.cost.text()
+
+
+def test_keep_whats_done_makes_a_take_of_the_dreamed_part(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    load(qtbot, window, write_music(tmp_path / "long.wav", duration_s=40.0))
+    window.dream_panel.iterations.setValue(200)
+    with qtbot.waitSignal(window.dreamStep, timeout=20_000):
+        window.start_dream()
+    assert window.dream_panel.keep_button.isEnabled()
+    with qtbot.waitSignal(window.dreamFinished, timeout=20_000) as blocker:
+        window.dream_panel.keep_button.click()
+    take = blocker.args[0]
+    assert take.final.final and take.final.iteration < take.final.total_iterations
+    assert window.take_list.count() == 1
+    # The window that was dreamed changed; the window never reached stays the original (up to
+    # the one loudness-matching gain applied to the whole region).
+    original = window.track.clip.samples
+    def snr_db(a: np.ndarray, b: np.ndarray) -> float:
+        gain = float(np.sum(a * b) / np.sum(b * b))
+        return float(10 * np.log10(np.sum(a**2) / np.sum((a - gain * b) ** 2)))
+
+    reached, untouched = slice(22_050, 22_050 * 25), slice(-22_050 * 8, None)
+    assert snr_db(take.audio[:, untouched], original[:, untouched]) > snr_db(take.audio[:, reached], original[:, reached]) + 6
+
+
+def test_genre_strip_ends_at_the_track_end_with_a_tail_column(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    load(qtbot, window, write_music(tmp_path / "odd.wav", duration_s=7.7))  # 2 patches + a 1.7-s tail
+    qtbot.waitUntil(lambda: window._track_prediction is not None, timeout=10_000)
+    prediction = window._track_prediction
+    assert prediction.tail_probs is not None
+    probs, edges = prediction.timeline()
+    assert probs.shape[0] == 3 and edges[-1] == np.float64(7.7) or abs(edges[-1] - 7.7) < 1e-3
+    rect = window.timeline.image.boundingRect()
+    assert window.timeline.image.width() > 0
+    assert abs(window.timeline.duration_s - 7.7) < 1e-3
+    # The last columns (the tail) hold the tail's prediction, not the previous patch's.
+    tail = probs[-1, window.timeline.tag_index][::-1]
+    np.testing.assert_allclose(window.timeline.rows[:, -1], tail, atol=1e-6)
+    assert rect.width() > 0
+    # Both plots share one time axis: same left axis width and the same space kept at the right.
+    assert window.timeline.plot.getAxis("left").width() == window.spectrogram.plot.getAxis("left").width()
+    assert window.timeline.width() == window.spectrogram.width()
+    assert window.timeline.plot.width() == window.spectrogram.plot.width()
+
+
+def test_failed_export_keeps_the_take_and_says_what_to_do(qtbot, window: MainWindow, music_file: Path) -> None:
+    load(qtbot, window, music_file)
+    with qtbot.waitSignal(window.dreamFinished, timeout=30_000) as blocker:
+        window.start_dream()
+    take = blocker.args[0]
+    qtbot.waitUntil(lambda: not window.is_dreaming(), timeout=5_000)
+    window.export_take(take, Path("/proc/nope.wav"))
+    qtbot.waitUntil(lambda: window.busy_workers() == 0, timeout=5_000)
+    assert window.last_error is not None and window.last_error.startswith("/proc/nope.wav")
+    assert "Traceback" not in window.last_error
+    assert window.take_list.count() == 1 and window.take_list.current_take() is take
+
+
+def test_band_dream_in_the_window_lanes_mute_solo_and_exports(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    load(qtbot, window, band_file(tmp_path))
+    assert window.track.analysis is not None and abs(window.track.analysis.tempo_bpm - 120) < 2.4
+    assert window.spectrogram.beat_count >= 14 and window.spectrogram.chord_labels[:4] == ["C", "Am", "F", "G"]
+    panel = window.dream_panel
+    panel.mode.setCurrentIndex(panel.mode.findData("band"))
+    assert panel.band_level.isEnabled() and not panel.strength.isEnabled()
+    panel.band_level.setValue(-9.0)
+    request = panel.request(region=None, start_s=None)
+    assert request.settings.mode == "band" and request.settings.band_level_db == -9.0
+    with qtbot.waitSignal(window.dreamFinished, timeout=60_000) as blocker:
+        window.start_dream()
+    take = blocker.args[0]
+    qtbot.waitUntil(lambda: not window.is_dreaming(), timeout=5_000)
+    band = take.final.band
+    assert band is not None and window.band_session.take is band
+    assert window.band_lanes.isVisible()
+    assert set(window.band_lanes.mute_buttons) == {*band.part_names, ORIGINAL}
+    assert all(v.name in window.band_lanes.variant_labels[n].text() for n, v in zip(band.part_names, band.chosen_variants(), strict=True))
+    # Solo the drums: the player gets a new mix without a new dream.
+    with qtbot.waitSignal(window.bandMixed, timeout=10_000) as mixed:
+        window.band_lanes.solo_buttons["drums"].click()
+    assert window.band_session.heard() == ("drums",)
+    assert not np.allclose(mixed.args[0], take.audio)
+    window.band_lanes.solo_buttons["drums"].click()  # back to everything: the take's own mix
+    assert window.band_session.everything_heard
+    # Mix, stems and MIDI from the window.
+    dest = tmp_path / "banded.wav"
+    with qtbot.waitSignal(window.exportFinished, timeout=20_000):
+        window.export_take(take, dest, subtype="PCM_16")
+    written = load_audio(dest)
+    assert written.samples.shape == window.track.clip.samples.shape
+    for name in (*band.part_names, ORIGINAL):
+        assert (tmp_path / f"banded.{name}.wav").is_file()
+    assert (tmp_path / "banded.mid").stat().st_size > 100
