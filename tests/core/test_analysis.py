@@ -73,6 +73,16 @@ def test_silence_no_pulse_and_too_short_are_refused_with_advice() -> None:
         analyse(clip)
 
 
+@pytest.mark.parametrize("duration_s", [0.05, 0.3, 0.5, 1.0, 2.5])
+def test_very_short_audio_is_an_analysis_error_never_a_crash(duration_s: float) -> None:
+    clip, _ = click_track(120, duration_s=duration_s, start_s=0.01)
+    try:
+        analysis = analyse(clip)
+    except AnalysisError:
+        return
+    assert analysis.beat_times_s.size >= 2
+
+
 def test_chroma_similarity_is_one_for_the_same_audio_and_lower_for_other_harmony() -> None:
     clip, _ = click_track(100)
     assert chroma_similarity(clip.samples, clip.samples, sample_rate_hz=RATE) == pytest.approx(1.0)

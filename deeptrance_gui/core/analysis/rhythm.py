@@ -43,7 +43,7 @@ def onset_envelope(mono: FloatArray) -> tuple[Float64, Float64]:
 
 def _normalise(envelope: Float64) -> Float64:
     # Remove the slowly varying level (a 1-s moving average), keep what rises above it.
-    n = max(1, int(ANALYSIS_RATE_HZ / ONSET_HOP))
+    n = max(1, min(envelope.size, int(ANALYSIS_RATE_HZ / ONSET_HOP)))
     trend = np.convolve(envelope, np.ones(n) / n, mode="same")
     out = np.maximum(0.0, envelope - trend)
     scale = float(out.std())

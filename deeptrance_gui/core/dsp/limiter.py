@@ -82,6 +82,10 @@ def _apply_gain(out: FloatArray, peak: npt.NDArray[np.float32], ceiling: float, 
     return out
 
 
+MATCH_PASSES = 3
+MATCH_TOLERANCE_LU = 0.1
+
+
 def match_and_limit(
     samples: FloatArray,
     *,
@@ -110,8 +114,18 @@ def match_and_limit(
     """
     out = np.asarray(samples, dtype=np.float32) if in_place else np.array(samples, dtype=np.float32)
     np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0, copy=False)
-    if reference_lufs is not None:
+    if reference_lufs is None:
+        return true_peak_limit(out, sample_rate_hz=sample_rate_hz, ceiling_dbtp=ceiling_dbtp, in_place=True)
+    # Gain, limit, re-measure: a limiter working hard (a dense band on a loud track) takes
+    # loudness away, so the shortfall is added and limited again (in place, no extra copy).
+    limited = False
+    for _ in range(MATCH_PASSES):
         current = integrated_loudness_lufs(out, sample_rate_hz=sample_rate_hz)
-        if current is not None:
-            out *= np.float32(10.0 ** ((reference_lufs - current) / 20.0))
-    return true_peak_limit(out, sample_rate_hz=sample_rate_hz, ceiling_dbtp=ceiling_dbtp, in_place=True)
+        if current is None or (limited and abs(reference_lufs - current) <= MATCH_TOLERANCE_LU):
+            break
+        out *= np.float32(10.0 ** ((reference_lufs - current) / 20.0))
+        out = true_peak_limit(out, sample_rate_hz=sample_rate_hz, ceiling_dbtp=ceiling_dbtp, in_place=True)
+        limited = True
+    if not limited:
+        out = true_peak_limit(out, sample_rate_hz=sample_rate_hz, ceiling_dbtp=ceiling_dbtp, in_place=True)
+    return out
