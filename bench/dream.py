@@ -1,11 +1,16 @@
 """Seconds per dream iteration over 30 s of 44.1 kHz stereo, as a ratio to the forward pass.
 
 Both are measured in this run (machines here are noisy). Target: ≤ 0.4 s per iteration.
-Also prints what each part of an iteration costs (optimisation, render, judge).
+Also prints what each part of an iteration costs (optimisation, render, judge), and a
+whole-track dream of a 3-minute track with the defaults (wall time, real-time factor, peak
+memory, measured in a fresh process so earlier work does not count; ``--quick`` skips it).
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import resource
+import sys
 import time
 
 import numpy as np
@@ -75,5 +80,45 @@ def main() -> None:
     report("first audible change after Dream", first_s, forward_s, target_s=2.0)
 
 
+WHOLE_TRACK_S = 180.0
+
+
+def _whole_track(queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    """In a fresh process: dream 3 minutes with the defaults; report wall time and peak RSS."""
+    torch.set_num_threads(2)
+    demo = load_audio(paths.demo_clip_path())
+    reps = int(np.ceil(WHOLE_TRACK_S * 44_100 / demo.frames))
+    clip = AudioClip(np.ascontiguousarray(np.tile(demo.samples, (1, reps))[:, : int(WHOLE_TRACK_S * 44_100)]), 44_100)
+    dreamer, judge = load_model("msd-musicnn"), load_model("mtt-musicnn")
+    started = time.perf_counter()
+    final = list(dream(clip, [dreamer], judges=[judge], objective=Objective(toward="electronic"), seed=0))[-1]
+    wall = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    queue.put((wall, peak_mb, final.n_windows, final.iteration))
+
+
+def whole_track(forward_s: float) -> None:
+    queue: multiprocessing.Queue = multiprocessing.get_context("spawn").Queue()  # type: ignore[type-arg]
+    process = multiprocessing.get_context("spawn").Process(target=_whole_track, args=(queue,))
+    process.start()
+    wall, peak_mb, windows, iterations = queue.get()
+    process.join()
+    print(
+        f"whole-track dream, {WHOLE_TRACK_S / 60:.0f}-minute track (demo looped), defaults: {windows} windows × "
+        f"{iterations // windows} iterations, real-time factor {wall / WHOLE_TRACK_S:.2f}, peak memory {peak_mb:.0f} MB"
+    )
+    report("whole-track dream, 3 minutes", wall, forward_s, target_s=45.0)
+
+
 if __name__ == "__main__":
     main()
+    if "--quick" not in sys.argv:
+        torch.set_num_threads(2)
+        dreamer = load_model("msd-musicnn")
+        wave = torch.rand(30 * 16_000)
+        with torch.inference_mode():
+            patches, _ = waveform_patches(dreamer, wave)
+            start = time.perf_counter()
+            dreamer.network(patches)
+            forward_s = time.perf_counter() - start
+        whole_track(forward_s)

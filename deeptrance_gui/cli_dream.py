@@ -120,14 +120,14 @@ def _cmd_dream(args: argparse.Namespace) -> int:
             raise DreamError(f"{path} already exists; choose another name or pass --force")
     if out.suffix.lower() not in (".wav", ".flac"):
         raise DreamError(f"{out}: write .wav or .flac")
+    if (args.stems or args.midi) and request.settings.mode != "band":
+        raise DreamError("--stems and --midi are for the band dream (--mode band)")
     clip = load_audio(source)
     # Refuse an unwritable destination before the dream, not after it: the work is not lost.
     subtype = args.subtype or "PCM_24"
     check_writable(out, overwrite=args.force, size_bytes=wav_size_bytes(clip.frames, clip.channels, subtype))
     check_writable(sidecar, overwrite=args.force)
     final = run_request(clip, request, progress=not args.quiet)
-    if (args.stems or args.midi) and final.band is None:
-        raise DreamError("--stems and --midi are for the band dream (--mode band)")
     save_audio(splice(clip, final), out, subtype=subtype, overwrite=args.force)
     written = [out]
     if args.stems and final.band is not None:

@@ -96,6 +96,7 @@ class MainWindow(QMainWindow):
     exportFinished = Signal(object)
     predictionsShown = Signal(object)
     bandMixed = Signal(object)
+    soundfontChanged = Signal(str)
 
     def __init__(
         self,
@@ -268,6 +269,15 @@ class MainWindow(QMainWindow):
             checkable=True,
         )
         self.db_action = action("dB range…", None, self.db_range_dialog, "Colour range of the spectrogram")
+        self.soundfont_action = action(
+            "Band SoundFont…",
+            None,
+            self.soundfont_dialog,
+            "The General MIDI SoundFont (.sf2/.sf3) the band dream plays; the shipped FluidR3 subset by default",
+        )
+        self.default_soundfont_action = action(
+            "Use the shipped SoundFont", None, lambda: self.set_soundfont(""), "Back to the shipped FluidR3 GM subset"
+        )
         self.train_action = action(
             "Train a genre model…", None, self.open_train_dialog, "Fine-tune on FMA or your own folders of genres"
         )
@@ -293,6 +303,9 @@ class MainWindow(QMainWindow):
         dream = menu.addMenu("&Dream")
         dream.addAction(self.dream_action)
         dream.addAction(self.cancel_action)
+        dream.addSeparator()
+        dream.addAction(self.soundfont_action)
+        dream.addAction(self.default_soundfont_action)
         view = menu.addMenu("&View")
         view.addAction(self.diff_action)
         view.addAction(self.db_action)
@@ -557,6 +570,33 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(message, 8000)
         self._update_status()
         self.transport.show_device(self.player.backend_description, muted=self.player.poll().muted)
+
+    def soundfont_dialog(self) -> None:
+        """Dream ▸ Band SoundFont…: pick a .sf2/.sf3; it is checked before it is used."""
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Band SoundFont", self.settings.last_folder, "SoundFonts (*.sf2 *.sf3);;All files (*)"
+        )
+        if path:
+            self.set_soundfont(path)
+
+    def set_soundfont(self, path: str) -> None:
+        """Check ``path`` on a worker ("" = the shipped one); a bad file keeps the current one."""
+        from deeptrance_gui.core.band.render import load_soundfont
+
+        worker = create_worker(load_soundfont, path or None, _start_thread=False, _ignore_errors=True)
+        worker.returned.connect(lambda font: self._soundfont_ready(path, font))
+        worker.errored.connect(
+            lambda err: self.show_error("Cannot use this SoundFont", f"{err}\n\nThe band keeps its current SoundFont.")
+        )
+        self._start(worker)
+
+    def _soundfont_ready(self, path: str, font: Any) -> None:
+        self.settings.dream.soundfont = path
+        state = self.dream_panel.state()
+        state.soundfont = path
+        self.dream_panel.apply_state(state)
+        self.statusBar().showMessage(f"Band SoundFont: {font.path.name}", 5000)
+        self.soundfontChanged.emit(path)
 
     def toggle_difference(self, on: bool) -> None:
         """Difference view."""

@@ -99,3 +99,67 @@ def test_dream_refusals(
     assert main(["dream", str(source), "-o", str(tmp_path / "x.wav"), "--quiet", *extra]) == 1
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+@pytest.mark.slow
+def test_band_dream_cli_writes_mix_stems_midi_and_reproduces_bit_for_bit(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import numpy as np
+    import soundfile as sf
+
+    from tests.core.test_analysis import click_track
+
+    clip, _ = click_track(110, duration_s=8.0)
+    source = tmp_path / "groove.wav"
+    sf.write(source, clip.samples.T, clip.sample_rate_hz, subtype="PCM_16")
+    out = tmp_path / "band.wav"
+    args = ["dream", str(source), "-o", str(out), "--mode", "band", "--toward", "metal", "--band-level-db", "-9",
+            "--iterations", "2", "--stems", "--midi", "--quiet"]  # fmt: skip
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "verdict:" in printed and "mtt-vgg" in printed
+    for name in ("drums", "bass", "harmony", "original"):
+        assert (tmp_path / f"band.{name}.wav").is_file()
+    assert (tmp_path / "band.mid").is_file()
+    sidecar = json.loads((tmp_path / "band.wav.json").read_text())
+    assert sidecar["request"]["settings"]["mode"] == "band" and sidecar["request"]["settings"]["band_level_db"] == -9
+    assert sidecar["band"]["style"] == "metal" and sidecar["band"]["soundfont_sha256"]
+    assert abs(sidecar["band"]["tempo_bpm"] - 110) < 2.2 and sidecar["band"]["chords"][:1] == ["C"]
+    again = tmp_path / "again.wav"
+    assert main(["dream", "--from-sidecar", str(tmp_path / "band.wav.json"), "-o", str(again), "--quiet"]) == 0
+    assert np.array_equal(sf.read(again, dtype="float32")[0], sf.read(out, dtype="float32")[0])
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--mode", "band", "--toward", "polka"], "no style for 'polka'"),
+        (["--mode", "band", "--soundfont", "/nonexistent.sf2"], "SoundFont not found"),
+        (["--mode", "band", "--band-level-db", "6"], "band level must be"),
+        (["--stems"], "--stems and --midi are for the band dream"),
+    ],
+)
+def test_band_refusals_are_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path, extra: list[str], message: str) -> None:
+    import soundfile as sf
+
+    from tests.core.test_analysis import click_track
+
+    clip, _ = click_track(120, duration_s=4.0)
+    source = tmp_path / "groove.wav"
+    sf.write(source, clip.samples.T, clip.sample_rate_hz, subtype="PCM_16")
+    assert main(["dream", str(source), "-o", str(tmp_path / "x.wav"), "--quiet", "--iterations", "1", *extra]) == 1
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert not (tmp_path / "x.wav").exists()
+
+
+def test_band_on_a_drone_says_what_to_try(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    import numpy as np
+    import soundfile as sf
+
+    t = np.arange(44_100 * 6) / 44_100
+    source = tmp_path / "drone.wav"
+    sf.write(source, (0.3 * np.sin(2 * np.pi * 110 * t)).astype(np.float32), 44_100)
+    assert main(["dream", str(source), "-o", str(tmp_path / "x.wav"), "--mode", "band", "--toward", "rock", "--quiet"]) == 1
+    assert "no steady beat found: the band dream needs a pulse; try the genre dream" in capsys.readouterr().err

@@ -93,7 +93,7 @@ def test_genre_strip_ends_at_the_track_end_with_a_tail_column(qtbot, window: Mai
     prediction = window._track_prediction
     assert prediction.tail_probs is not None
     probs, edges = prediction.timeline()
-    assert probs.shape[0] == 3 and edges[-1] == np.float64(7.7) or abs(edges[-1] - 7.7) < 1e-3
+    assert (probs.shape[0] == 3 and edges[-1] == np.float64(7.7)) or abs(edges[-1] - 7.7) < 1e-3
     rect = window.timeline.image.boundingRect()
     assert window.timeline.image.width() > 0
     assert abs(window.timeline.duration_s - 7.7) < 1e-3
@@ -155,3 +155,20 @@ def test_band_dream_in_the_window_lanes_mute_solo_and_exports(qtbot, window: Mai
     for name in (*band.part_names, ORIGINAL):
         assert (tmp_path / f"banded.{name}.wav").is_file()
     assert (tmp_path / "banded.mid").stat().st_size > 100
+
+
+def test_soundfont_setting_checks_the_file_and_keeps_the_default_on_error(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    from deeptrance_gui.core.band.render import default_soundfont_path
+
+    bad = tmp_path / "broken.sf2"
+    bad.write_bytes(b"RIFF\x10\x00\x00\x00sfbkLIST")
+    window.set_soundfont(str(bad))
+    qtbot.waitUntil(lambda: window.busy_workers() == 0, timeout=10_000)
+    assert window.last_error is not None and "broken.sf2" in window.last_error
+    assert window.dream_panel.state().soundfont == ""
+    good = tmp_path / "mine.sf2"
+    good.write_bytes(default_soundfont_path().read_bytes())
+    with qtbot.waitSignal(window.soundfontChanged, timeout=10_000):
+        window.set_soundfont(str(good))
+    assert window.dream_panel.request(region=None, start_s=None).settings.soundfont == str(good)
+    assert window.settings.dream.soundfont == str(good)
