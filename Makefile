@@ -81,6 +81,7 @@ bench: $(STAMP)
 
 screenshot: $(STAMP)
 	$(BIN)/python tools/screenshot.py docs/screenshot.png
+	$(BIN)/python tools/screenshot.py docs/screenshot-band.png --band
 
 package: $(STAMP)
 	$(BIN)/pyinstaller --noconfirm --distpath dist --workpath build packaging/deeptrance.spec

@@ -1,4 +1,5 @@
-"""``make screenshot``: the real app, real models, demo clip, a short dream → docs/screenshot.png.
+"""``make screenshot``: the real app, real models, demo clip, a short dream → docs/screenshot.png
+(``--band``: a band dream toward rock, with its lanes → the given path).
 
 Runs under Xvfb (re-executes itself through ``xvfb-run`` when there is no display), so the
 picture is what a user's X11 session shows, not the offscreen renderer.
@@ -14,12 +15,15 @@ from pathlib import Path
 
 
 def main() -> int:
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshot.png").resolve()
+    band = "--band" in sys.argv
+    args = [a for a in sys.argv[1:] if a != "--band"]
+    out = Path(args[0] if args else "docs/screenshot.png").resolve()
     if not os.environ.get("DISPLAY"):
         if shutil.which("xvfb-run") is None:
             print("xvfb-run not found; install it with: sudo apt-get install xvfb xauth", file=sys.stderr)
             return 2
         cmd = ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24", sys.executable, __file__, str(out)]
+        cmd += ["--band"] if band else []
         return subprocess.call(cmd)
     os.environ["QT_QPA_PLATFORM"] = "xcb"
     os.environ.setdefault("DEEPTRANCE_HOME", str(Path("build/screenshot-home").resolve()))
@@ -47,8 +51,11 @@ def main() -> int:
 
     def maybe_dream() -> None:
         if state["track"] and state["models"] and not window.is_dreaming():
-            window.dream_panel.iterations.setValue(8)
-            window.dream_panel.toward.setCurrentText("rock")
+            panel = window.dream_panel
+            panel.iterations.setValue(8)
+            if band:
+                panel.mode.setCurrentIndex(panel.mode.findData("band"))
+            panel.toward.setCurrentText("rock")
             window.seek(6.0)
             window.start_dream()
 
@@ -71,7 +78,7 @@ def main() -> int:
     window.modelsReady.connect(lambda: ready("models"))
     window.dreamFinished.connect(finished)
     window.open_path(paths.demo_clip_path())
-    window.load_models(["msd-musicnn", "mtt-musicnn", "msd-vgg"])
+    window.load_models(["msd-musicnn", "mtt-musicnn", "mtt-vgg"])
     QTimer.singleShot(120_000, app.quit)
     app.exec()
     return 0 if out.exists() else 1

@@ -47,7 +47,8 @@ class TransportBar(QWidget):
         self.volume = QSlider(Qt.Orientation.Horizontal)
         self.volume.setRange(0, 100)
         self.volume.setValue(100)
-        self.volume.setMaximumWidth(120)
+        self.volume.setMinimumWidth(100)
+        self.volume.setMaximumWidth(140)
         self.volume.setToolTip("Playback volume")
         self.volume.valueChanged.connect(lambda value: self.volumeChanged.emit(value / 100.0))
         self.device = QLabel("")
@@ -69,4 +70,5 @@ class TransportBar(QWidget):
 
     def show_device(self, description: str, *, muted: bool) -> None:
         """Output state: the device, or why playback is muted."""
-        self.device.setText(f"muted: {description}" if muted else f"output: {description}")
+        prefix = "" if description.lower().startswith("muted") else ("muted: " if muted else "output: ")
+        self.device.setText(prefix + description)
