@@ -8,7 +8,8 @@ from pathlib import Path
 
 
 def run_self_test() -> tuple[bool, str]:
-    """Load the demo clip, predict, dream 2 iterations, write a WAV, decode it.
+    """Load the demo clip, predict, dream 2 iterations, play a band along for 1 iteration
+    (analysis, SoundFont, MIDI), write a WAV, decode it.
 
     Returns
     -------
@@ -46,6 +47,21 @@ def run_self_test() -> tuple[bool, str]:
                 seed=0,
             )
         )[-1]
+        step = "band dream"
+        band = list(
+            dream(
+                clip,
+                [dreamer],
+                objective=Objective(toward="rock"),
+                settings=DreamSettings(mode="band", iterations=1),
+                region=(0.0, 6.0),
+                seed=0,
+            )
+        )[-1].band
+        assert band is not None
+        from deeptrance_gui.core.band.export import midi_bytes
+
+        midi = midi_bytes(band)
         step = "write"
         with tempfile.TemporaryDirectory() as tmp:
             out = save_audio(splice(clip, final), Path(tmp) / "self-test.wav", subtype="PCM_16")
@@ -57,5 +73,6 @@ def run_self_test() -> tuple[bool, str]:
         return False, f"self-test FAILED at {step}: {type(err).__name__}: {err}"
     return True, (
         f"self-test OK: demo {clip.duration_s:.1f} s heard as '{top[0]}' ({top[1]:.2f}); "
-        f"2 dream iterations; wrote and decoded a WAV; {time.monotonic() - started:.1f} s"
+        f"2 dream iterations; a {band.arrangement.style} band at {band.analysis.tempo_bpm:.0f} BPM "
+        f"({len(midi)} bytes of MIDI); wrote and decoded a WAV; {time.monotonic() - started:.1f} s"
     )

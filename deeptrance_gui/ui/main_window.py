@@ -360,6 +360,8 @@ class MainWindow(QMainWindow):
         self.busy.setVisible(True)
         self.statusBar().showMessage("Loading the listening models…")
 
+        measure_pace = self.seconds_per_patch_iteration is None
+
         def job() -> Iterator[tuple[str, Any]]:
             warmed = False
             for name in names:
@@ -368,8 +370,12 @@ class MainWindow(QMainWindow):
                     from deeptrance_gui.core.dream.engine import warm_up
 
                     warm_up(model)  # first-use imports now, not while audio plays
-                    warmed = True
                 yield name, model
+                if not warmed and measure_pace:
+                    from deeptrance_gui.core.dream.engine import calibrate
+
+                    yield "", calibrate(model)  # this machine's pace, for the cost line
+                warmed = True
 
         worker = create_worker(job, _start_thread=False, _ignore_errors=True)
         worker.yielded.connect(self._model_loaded)
@@ -379,6 +385,11 @@ class MainWindow(QMainWindow):
 
     def _model_loaded(self, item: tuple[str, Any]) -> None:
         name, model = item
+        if not name:  # the calibration
+            if self.seconds_per_patch_iteration is None:
+                self.seconds_per_patch_iteration = float(model)
+            self._update_cost()
+            return
         self.models[name] = model
         self._update_status()
 

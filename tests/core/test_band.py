@@ -190,3 +190,28 @@ def test_band_refusals(models: tuple) -> None:
         dream(clip, [dreamer], judges=[dreamer], objective=Objective(toward="rock"), settings=BAND)
     with pytest.raises(SoundFontError):
         dream(clip, [dreamer], objective=Objective(toward="rock"), settings=dataclasses.replace(BAND, soundfont="/nope.sf2"))
+
+
+def test_shipped_soundfont_is_checked_against_its_checksum(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from deeptrance_gui.core.band import render
+
+    copy = tmp_path / render.DEFAULT_SOUNDFONT
+    data = bytearray(render.default_soundfont_path().read_bytes())
+    data[-100] ^= 0xFF  # one flipped byte in the last sample header: still loads, wrong sum
+    copy.write_bytes(bytes(data))
+    (tmp_path / "SHA256SUMS").write_text(render.default_soundfont_path().with_name("SHA256SUMS").read_text())
+    monkeypatch.setattr(render, "default_soundfont_path", lambda: copy)
+    with pytest.raises(SoundFontError, match="damaged"):
+        render.load_soundfont()
+
+
+def test_analysis_is_cached_by_content(clip_and_analysis: tuple) -> None:
+    from deeptrance_gui.core.audio import AudioClip
+
+    clip, analysis = clip_and_analysis
+    again = analyse(AudioClip(clip.samples.copy(), clip.sample_rate_hz))
+    assert again is analysis
+    with pytest.raises(AnalysisError):
+        analyse(AudioClip(np.zeros((1, 44_100), np.float32), 44_100))
+    with pytest.raises(AnalysisError):  # the cached refusal is raised again, as a fresh error
+        analyse(AudioClip(np.zeros((1, 44_100), np.float32), 44_100))

@@ -172,3 +172,29 @@ def test_soundfont_setting_checks_the_file_and_keeps_the_default_on_error(qtbot,
         window.set_soundfont(str(good))
     assert window.dream_panel.request(region=None, start_s=None).settings.soundfont == str(good)
     assert window.settings.dream.soundfont == str(good)
+
+
+def test_strip_follows_the_dream_live_and_the_time_axis_seeks(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    load(qtbot, window, write_music(tmp_path / "song.wav", duration_s=9.0))
+    qtbot.waitUntil(lambda: window._track_prediction is not None and window.timeline.rows is not None, timeout=10_000)
+    before = window.timeline.rows.copy()
+    window.dream_panel.strength.setValue(12.0)
+    live = []
+    window.dreamStep.connect(lambda step: live.append(step.span_patch_probs is not None and not step.final))
+    with qtbot.waitSignal(window.dreamFinished, timeout=30_000):
+        window.start_dream()
+    assert any(live)  # at least one intermediate step carried the dreamer's view of its span
+    qtbot.waitUntil(lambda: not window.is_dreaming(), timeout=5_000)
+    assert not np.array_equal(before, window.timeline.rows)
+
+    class Click:
+        def __init__(self, pos: object) -> None:
+            self._pos = pos
+
+        def scenePos(self) -> object:  # noqa: N802 - pyqtgraph's event API
+            return self._pos
+
+    axis = window.spectrogram.plot.getAxis("bottom").sceneBoundingRect()
+    with qtbot.waitSignal(window.spectrogram.seekRequested, timeout=1_000) as seek:
+        window.spectrogram._clicked(Click(axis.center()))
+    assert 0.0 < seek.args[0] < 9.0

@@ -1,12 +1,15 @@
 """Musical analysis of a track: tempo, beats, bars (downbeats) and a chord per beat.
 
 ``analyse(clip)`` is what the band dream and the window's beat grid read. It is pure numpy
-(see :mod:`.chroma` for why not librosa), runs on a worker thread, and is cached per track by
-the caller (the result is an immutable value).
+(see :mod:`.chroma` for why not librosa), runs on a worker thread, and its immutable result is
+cached by the audio's content (a re-dream of the same track or region does not analyse again).
 """
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +24,9 @@ from deeptrance_gui.core.errors import AnalysisError
 #: Pulse clarity (autocorrelation at the beat lag) under which there is no steady beat.
 MIN_PULSE_CLARITY = 0.08
 METER = 4
+CACHE_ENTRIES = 8
+_cache: OrderedDict[str, MusicalAnalysis | AnalysisError] = OrderedDict()
+_cache_lock = threading.Lock()
 
 __all__ = ["Chord", "MusicalAnalysis", "analyse"]
 
@@ -69,13 +75,35 @@ class MusicalAnalysis:
 
 
 def analyse(clip: AudioClip) -> MusicalAnalysis:
-    """Tempo, beats, downbeats and chords of ``clip``.
+    """Tempo, beats, downbeats and chords of ``clip`` (cached by content).
 
     Raises
     ------
     AnalysisError
         Silence, fewer than two beats, or no steady pulse; the message says what to try.
     """
+    digest = hashlib.blake2b(np.ascontiguousarray(clip.samples).data, digest_size=16)
+    digest.update(str((clip.sample_rate_hz, clip.samples.shape)).encode())
+    key = digest.hexdigest()
+    with _cache_lock:
+        cached = _cache.get(key)
+        if cached is not None:
+            _cache.move_to_end(key)
+    if cached is None:
+        try:
+            cached = _analyse(clip)
+        except AnalysisError as err:
+            cached = err
+        with _cache_lock:
+            _cache[key] = cached
+            while len(_cache) > CACHE_ENTRIES:
+                _cache.popitem(last=False)
+    if isinstance(cached, AnalysisError):
+        raise AnalysisError(str(cached))
+    return cached
+
+
+def _analyse(clip: AudioClip) -> MusicalAnalysis:
     mono = to_analysis_rate(clip.samples, sample_rate_hz=clip.sample_rate_hz)
     if float(np.max(np.abs(mono), initial=0.0)) < 1e-4:
         raise AnalysisError("the audio is silent: there is no beat or harmony to play along with")

@@ -58,6 +58,7 @@ class Part:
 
     role: str
     variants: tuple[PartVariant, ...]
+    gain_db: float = 0.0  # the style's balance: what a mix engineer puts up front in this genre
 
 
 @dataclass(frozen=True)
@@ -209,29 +210,39 @@ class _Style:
     voicing: Voicing
     lead_program: int | None = None
     lead: tuple[str, ...] = ()
+    balance_db: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)  # drums, bass, harmony, lead
 
 
 STYLES: dict[str, _Style] = {
     "rock": _Style(gm.STANDARD_KIT, ("rock", "rock-drive", "rock-ride"), gm.PICK_BASS, ("eighths", "root-fifth"),
-                   gm.DISTORTION_GUITAR, ("power-eighths", "power-whole"), _power, gm.OVERDRIVE_GUITAR, ("riff",)),
+                   gm.DISTORTION_GUITAR, ("power-eighths", "power-whole"), _power, gm.OVERDRIVE_GUITAR, ("riff",),
+                   balance_db=(0.0, -1.0, 2.0, -2.0)),
     "metal": _Style(gm.POWER_KIT, ("metal-double", "metal-gallop", "rock-drive"), gm.PICK_BASS, ("sixteenths", "eighths"),
-                    gm.DISTORTION_GUITAR, ("chug", "power-eighths"), _power, gm.DISTORTION_GUITAR, ("chug-riff",)),
+                    gm.DISTORTION_GUITAR, ("chug", "power-eighths"), _power, gm.DISTORTION_GUITAR, ("chug-riff",),
+                    balance_db=(1.0, -1.0, 3.0, 1.0)),
     "electronic": _Style(gm.ELECTRONIC_KIT, ("four-on-floor", "electro"), gm.SYNTH_BASS_1, ("octave-pump", "offbeat"),
-                         gm.SAW_LEAD, ("stabs", "pads"), _triad(60), gm.SQUARE_LEAD, ("arpeggio",)),
+                         gm.SAW_LEAD, ("stabs", "pads"), _triad(60), gm.SQUARE_LEAD, ("arpeggio",),
+                         balance_db=(2.0, 1.0, -1.0, -2.0)),
     "dance": _Style(gm.TR808_KIT, ("house", "four-on-floor"), gm.SYNTH_BASS_2, ("offbeat", "octave-pump"),
-                    gm.ELECTRIC_PIANO, ("stabs", "double-skank"), _triad(60), gm.SAW_LEAD, ("arpeggio",)),
+                    gm.ELECTRIC_PIANO, ("stabs", "double-skank"), _triad(60), gm.SAW_LEAD, ("arpeggio",),
+                    balance_db=(3.0, 2.0, -2.0, -3.0)),
     "hip-hop": _Style(gm.TR808_KIT, ("boom-bap", "trap"), gm.SYNTH_BASS_1, ("hiphop", "whole"),
-                      gm.ELECTRIC_PIANO, ("comp", "pads"), _seventh),
+                      gm.ELECTRIC_PIANO, ("comp", "pads"), _seventh, balance_db=(3.0, 2.0, -2.0, 0.0)),
     "pop": _Style(gm.STANDARD_KIT, ("pop", "pop-half"), gm.FINGER_BASS, ("eighths", "syncopated"),
-                  gm.PIANO, ("block-eighths", "quarters"), _triad(60), gm.STEEL_GUITAR, ("strum-lead",)),
+                  gm.PIANO, ("block-eighths", "quarters"), _triad(60), gm.STEEL_GUITAR, ("strum-lead",),
+                  balance_db=(1.0, 0.0, 1.0, -1.0)),
     "jazz": _Style(gm.JAZZ_KIT, ("jazz-swing", "jazz-brush"), gm.ACOUSTIC_BASS, ("walking", "root-fifth"),
-                   gm.PIANO, ("charleston", "comp"), _seventh, gm.JAZZ_GUITAR, ("comp-lead",)),
+                   gm.PIANO, ("charleston", "comp"), _seventh, gm.JAZZ_GUITAR, ("comp-lead",),
+                   balance_db=(-1.0, 1.0, 1.0, 0.0)),
     "ambient": _Style(gm.STANDARD_KIT, ("ambient-pulse", "ambient-shaker"), gm.SYNTH_BASS_2, ("whole", "root-fifth"),
-                      gm.WARM_PAD, ("pads", "power-whole"), _triad(55), gm.STRINGS, ("pad-lead",)),
+                      gm.WARM_PAD, ("pads", "power-whole"), _triad(55), gm.STRINGS, ("pad-lead",),
+                      balance_db=(-6.0, -2.0, 3.0, 1.0)),
     "country": _Style(gm.STANDARD_KIT, ("country-train", "country"), gm.FINGER_BASS, ("root-fifth", "walking"),
-                      gm.STEEL_GUITAR, ("strum", "quarters"), _triad(52), gm.CLEAN_GUITAR, ("riff",)),
+                      gm.STEEL_GUITAR, ("strum", "quarters"), _triad(52), gm.CLEAN_GUITAR, ("riff",),
+                      balance_db=(0.0, 0.0, 2.0, 0.0)),
     "reggae": _Style(gm.STANDARD_KIT, ("one-drop", "steppers"), gm.FINGER_BASS, ("reggae", "syncopated"),
-                     gm.CLEAN_GUITAR, ("skank", "double-skank"), _triad(60), gm.DRAWBAR_ORGAN, ("organ-bubble",)),
+                     gm.CLEAN_GUITAR, ("skank", "double-skank"), _triad(60), gm.DRAWBAR_ORGAN, ("organ-bubble",),
+                     balance_db=(0.0, 3.0, 0.0, -2.0)),
 }  # fmt: skip
 
 #: Dream targets (tags) → the style that plays them; tags not here use the closest listed style.
@@ -348,17 +359,19 @@ def arrange(analysis: MusicalAnalysis, *, style: str, duration_s: float) -> Arra
     grid = _Grid(analysis, duration_s)
     if grid.n_bars == 0:
         raise DreamError("the region is shorter than one bar; select a longer region for the band dream")
+    drums_db, bass_db, harmony_db, lead_db = spec.balance_db
     parts = [
-        Part("drums", tuple(PartVariant(n, gm.DRUM_BANK, spec.kit, _drum_notes(grid, n)) for n in spec.drums)),
-        Part("bass", tuple(PartVariant(n, 0, spec.bass_program, _bass_notes(grid, n)) for n in spec.bass)),
+        Part("drums", tuple(PartVariant(n, gm.DRUM_BANK, spec.kit, _drum_notes(grid, n)) for n in spec.drums), drums_db),
+        Part("bass", tuple(PartVariant(n, 0, spec.bass_program, _bass_notes(grid, n)) for n in spec.bass), bass_db),
         Part(
             "harmony",
             tuple(PartVariant(n, 0, spec.harmony_program, _harmony_notes(grid, n, spec.voicing)) for n in spec.harmony),
+            harmony_db,
         ),
     ]
     if spec.lead_program is not None and spec.lead:
         parts.append(
-            Part("lead", tuple(PartVariant(n, 0, spec.lead_program, _lead_notes(grid, n)) for n in spec.lead))
+            Part("lead", tuple(PartVariant(n, 0, spec.lead_program, _lead_notes(grid, n)) for n in spec.lead), lead_db)
         )
     bars = tuple(grid.time(b, 0) for b in range(grid.n_bars))
     return Arrangement(style_for(style), 60.0 / grid.period_s, tuple(parts), bars)

@@ -194,7 +194,10 @@ def _run(
     original = np.ascontiguousarray(clip.samples[:, r0:r1])
     frames = r1 - r0
     stems = [
-        [render_variant(v, soundfont, duration_s=duration_s, sample_rate_hz=rate) for v in part.variants]  # type: ignore[arg-type]
+        [
+            render_variant(v, soundfont, duration_s=duration_s, sample_rate_hz=rate) * np.float32(10 ** (part.gain_db / 20))  # type: ignore[arg-type]
+            for v in part.variants
+        ]
         for part in arrangement.parts
     ]
     shape = _BandShape(arrangement, settings)

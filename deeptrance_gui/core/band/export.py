@@ -75,7 +75,7 @@ def midi_bytes(take: BandTake) -> bytes:
         bars = bar_index(starts, take.arrangement.bar_starts_s) if starts.size else np.zeros(0, np.int64)
         events: list[tuple[int, int, int, int]] = []  # (tick, off-before-on, key, velocity)
         for note, bar in zip(variant.notes, bars, strict=True):
-            level_db = float(take.levels_db[p, min(int(bar), take.levels_db.shape[1] - 1)])
+            level_db = take.arrangement.parts[p].gain_db + float(take.levels_db[p, min(int(bar), take.levels_db.shape[1] - 1)])
             velocity = int(np.clip(round(note.velocity * 10 ** (level_db / 20)), 1, 127))
             on = round(note.start_s / seconds_per_tick)
             off = max(on + 1, round((note.start_s + note.duration_s) / seconds_per_tick))

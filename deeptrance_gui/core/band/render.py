@@ -76,22 +76,33 @@ def _load_cached(path: str, mtime_ns: int, size: int) -> SoundFont:
 
 
 def load_soundfont(path: str | os.PathLike[str] | None = None) -> SoundFont:
-    """Read and check a SoundFont (None: the shipped GM subset).
+    """Read and check a SoundFont (None: the shipped GM subset, also checked against its
+    SHA256SUMS entry).
 
     Raises
     ------
     SoundFontError
-        Missing, unreadable, not a SoundFont, corrupt, or no presets.
+        Missing, unreadable, not a SoundFont, corrupt, no presets, or (the shipped one) a
+        checksum mismatch.
     """
     chosen = Path(path) if path else default_soundfont_path()
     try:
         stat = chosen.stat()
     except OSError:
-        hint = "reinstall Deep Trance" if path is None else "choose another file, or the default"
+        hint = "reinstall Deep Trance" if not path else "choose another file, or the default"
         raise SoundFontError(f"{chosen}: SoundFont not found; {hint}") from None
     if not chosen.is_file():
         raise SoundFontError(f"{chosen}: is not a file; choose a .sf2 or .sf3 SoundFont")
-    return _load_cached(str(chosen), stat.st_mtime_ns, stat.st_size)
+    font = _load_cached(str(chosen), stat.st_mtime_ns, stat.st_size)
+    if not path:
+        sums = chosen.with_name("SHA256SUMS")
+        expected = next(
+            (line.split()[0] for line in sums.read_text().splitlines() if line.endswith(chosen.name)),
+            None,
+        ) if sums.is_file() else None  # fmt: skip
+        if expected != font.sha256:
+            raise SoundFontError(f"{chosen}: the shipped SoundFont is damaged (checksum mismatch); reinstall Deep Trance")
+    return font
 
 
 def render_variant(

@@ -3,7 +3,8 @@
 The estimate is (patches the models hear) × iterations × (seconds per patch-iteration on this
 machine) plus a fixed cost per window (renders, judges) and, for the band, the analysis and
 the SoundFont rendering. Seconds per patch-iteration come from a quick calibration when the
-models load and are then replaced by what each finished dream measured.
+models load (:func:`~deeptrance_gui.core.dream.engine.calibrate`) and are then replaced by
+what each finished dream measured.
 """
 
 from __future__ import annotations
