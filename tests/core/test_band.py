@@ -72,9 +72,15 @@ def test_rendering_is_deterministic_and_sounds(clip_and_analysis: tuple) -> None
     _clip, analysis = clip_and_analysis
     variant = arrange(analysis, style="rock", duration_s=4.0).parts[2].variants[0]
     font = load_soundfont()
+    drums = arrange(analysis, style="rock", duration_s=4.0).parts[0].variants[0]
     a = render_variant(variant, font, duration_s=4.0, sample_rate_hz=22_050)
+    render_variant(drums, font, duration_s=4.0, sample_rate_hz=22_050)  # the synthesiser is reused in between
     b = render_variant(variant, font, duration_s=4.0, sample_rate_hz=22_050)
     assert a.shape == (2, 88_200) and np.array_equal(a, b)
+    from deeptrance_gui.core.band import render
+
+    render._synths.clear()  # a fresh synthesiser (another process) renders the same samples
+    assert np.array_equal(render_variant(variant, font, duration_s=4.0, sample_rate_hz=22_050), a)
     assert float(np.sqrt(np.mean(a**2))) > 1e-3
 
 

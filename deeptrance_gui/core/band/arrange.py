@@ -129,6 +129,8 @@ DRUMS: dict[str, Pattern] = {
     "rock-ride": {gm.KICK: "x.....x.x.......", gm.SNARE: "....o.......o...", gm.RIDE: "x.x.x.x.x.x.x.x."},
     "metal-double": {gm.KICK: "xxxxxxxxxxxxxxxx", gm.SNARE: "....o.......o...", gm.CRASH: "x.......x......."},
     "metal-gallop": {gm.KICK: "x.xxx.xxx.xxx.xx", gm.SNARE: "....o.......o...", gm.CLOSED_HAT: "x.x.x.x.x.x.x.x."},
+    "blast": {gm.KICK: "x.x.x.x.x.x.x.x.", gm.SNARE: ".x.x.x.x.x.x.x.x", gm.RIDE: "xxxxxxxxxxxxxxxx"},
+    "thrash": {gm.KICK: "x.x.x.x.x.x.x.x.", gm.SNARE: "..o...o...o...o.", gm.CRASH: "x...x...x...x..."},
     "four-on-floor": {gm.KICK: "x...x...x...x...", gm.CLAP: "....o.......o...", gm.OPEN_HAT: "..x...x...x...x."},
     "house": {gm.KICK: "x...x...x...x...", gm.CLAP: "....o.......o...", gm.CLOSED_HAT: "xxoxxxoxxxoxxxox", gm.OPEN_HAT: "..x...x...x...x."},
     "electro": {gm.KICK: "x.....x...x.....", gm.CLAP: "....o.......o...", gm.CLOSED_HAT: "x.x.x.x.x.x.x.x."},
@@ -166,6 +168,7 @@ HARMONY_RHYTHM: dict[str, tuple[tuple[int, int], ...]] = {
     "power-eighths": tuple((s, 2) for s in range(0, 16, 2)),
     "power-whole": ((0, 8), (8, 8)),
     "chug": tuple((s, 1) for s in range(16)),
+    "gallop": tuple((s + d, 2 if d == 0 else 1) for s in range(0, 16, 4) for d in (0, 2, 3)),
     "stabs": ((2, 1), (6, 1), (10, 1), (14, 1)),
     "pads": ((0, 16),),
     "skank": ((4, 1), (12, 1)),
@@ -217,8 +220,9 @@ STYLES: dict[str, _Style] = {
     "rock": _Style(gm.STANDARD_KIT, ("rock", "rock-drive", "rock-ride"), gm.PICK_BASS, ("eighths", "root-fifth"),
                    gm.DISTORTION_GUITAR, ("power-eighths", "power-whole"), _power, gm.OVERDRIVE_GUITAR, ("riff",),
                    balance_db=(0.0, -1.0, 2.0, -2.0)),
-    "metal": _Style(gm.POWER_KIT, ("metal-double", "metal-gallop", "rock-drive"), gm.PICK_BASS, ("sixteenths", "eighths"),
-                    gm.DISTORTION_GUITAR, ("chug", "power-eighths"), _power, gm.DISTORTION_GUITAR, ("chug-riff",),
+    "metal": _Style(gm.POWER_KIT, ("metal-double", "thrash", "blast", "metal-gallop"), gm.PICK_BASS, ("sixteenths", "eighths"),
+                    gm.DISTORTION_GUITAR, ("power-eighths", "gallop", "power-whole"), _power, gm.OVERDRIVE_GUITAR,
+                    ("power-high",),
                     balance_db=(1.0, -1.0, 3.0, 1.0)),
     "electronic": _Style(gm.ELECTRONIC_KIT, ("four-on-floor", "electro"), gm.SYNTH_BASS_1, ("octave-pump", "offbeat"),
                          gm.SAW_LEAD, ("stabs", "pads"), _triad(60), gm.SQUARE_LEAD, ("arpeggio",),
@@ -330,9 +334,9 @@ def _lead_notes(grid: _Grid, figure: str) -> tuple[Note, ...]:
         tones = [64 + (pc - 64) % 12 for pc in chord.pitch_classes]
         if figure == "arpeggio":
             seq = [(s, 2, tones[(s // 2) % 3] + (12 if (s // 6) % 2 else 0)) for s in range(0, 16, 2)]
-        elif figure == "chug-riff":
-            low = 40 + (chord.root - 4) % 12
-            seq = [(s, 1, low if s % 4 else low + 12) for s in range(16)]
+        elif figure == "power-high":  # a second guitar: sustained power chords an octave up
+            low = 52 + (chord.root - 4) % 12
+            seq = [(s, 8, k) for s in (0, 8) for k in (low, low + 7)]
         elif figure in ("riff", "strum-lead", "comp-lead"):
             seq = [(0, 3, tones[0]), (3, 3, tones[2]), (6, 2, tones[0] + 12), (8, 4, tones[1]), (12, 4, tones[2])]
         else:  # sustained pads, organ bubble: chord tones held

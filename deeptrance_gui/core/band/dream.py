@@ -237,6 +237,7 @@ def _run(
     total = settings.iterations
     judges_now: tuple[Predictions, ...] = ()
     last_render = last_judge = -math.inf
+    render_cost = judge_cost = 0.0
     for iteration in range(1, total + 1):
         if cancel.is_set():
             return
@@ -265,18 +266,25 @@ def _run(
         now = time.monotonic()
         audio = spectrogram = span_view = None
         take = None
-        if final or iteration == 1 or now - last_render >= settings.render_interval_s:
-            last_render = now
+        # A band render is the whole region (every part at full rate, loudness, limiter), so it
+        # is paced by its own cost too: renders and judges take at most ≈ 1/4 of the time.
+        if final or iteration == 1 or now - last_render >= max(settings.render_interval_s, 3 * render_cost):
             take = renderer.take(shape, analysis, soundfont)
             mixed_audio = renderer.mix(take)
             audio = _readonly(mixed_audio) if not final else mixed_audio
             if final:
                 audio.flags.writeable = False
             spectrogram = renderer.display(clip, r0, mixed_audio)
-            if final or now - last_judge >= settings.judge_interval_s:
-                last_judge = now
+            render_cost = time.monotonic() - now
+            last_render = time.monotonic()
+            if iteration == 1 and not final:
+                last_judge = last_render  # the first band is heard now; the judges listen next time
+            elif final or last_render - last_judge >= max(settings.judge_interval_s, 3 * judge_cost):
+                started_judging = time.monotonic()
                 judges_now = tuple(_predict_audio(j, audio, rate) for j in judges)
                 span_view = _readonly(predict(AudioClip(audio, rate), models[0]).patch_probs)
+                last_judge = time.monotonic()
+                judge_cost = last_judge - started_judging
         if final and cancel.is_set():
             return
         yield DreamStep(

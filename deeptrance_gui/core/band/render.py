@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -105,6 +106,23 @@ def load_soundfont(path: str | os.PathLike[str] | None = None) -> SoundFont:
     return font
 
 
+_synths: dict[tuple[str, int], tuple[Any, int]] = {}
+_synth_lock = threading.Lock()
+
+
+def _synth(soundfont: SoundFont, sample_rate_hz: int) -> tuple[Any, int]:
+    """One synthesiser per (SoundFont, rate), reused: parsing a 47 MB SoundFont for every
+    variant cost more than rendering it. Call with ``_synth_lock`` held."""
+    key = (soundfont.sha256, sample_rate_hz)
+    if key not in _synths:
+        if len(_synths) >= 4:
+            _synths.clear()
+        tsf = _import_tinysoundfont()
+        synth = tsf.Synth(samplerate=sample_rate_hz)
+        _synths[key] = (synth, synth.sfload(soundfont.data))
+    return _synths[key]
+
+
 def render_variant(
     variant: PartVariant, soundfont: SoundFont, *, duration_s: float, sample_rate_hz: int
 ) -> FloatArray:
@@ -114,10 +132,28 @@ def render_variant(
     -------
     numpy.ndarray
         float32, shape (2, round(duration_s · sample_rate_hz)): stereo, as the SoundFont voices it.
+        The same variant always renders the same samples (the synthesiser is silenced and its
+        channel reset before each render).
     """
-    tsf = _import_tinysoundfont()
-    synth = tsf.Synth(samplerate=sample_rate_hz)
-    sfid = synth.sfload(soundfont.data)
+    with _synth_lock:
+        synth, sfid = _synth(soundfont, sample_rate_hz)
+        _silence(synth, sample_rate_hz)  # no voice of an earlier render rings on
+        return _render(variant, synth, sfid, duration_s=duration_s, sample_rate_hz=sample_rate_hz)
+
+
+def _silence(synth: Any, sample_rate_hz: int) -> None:
+    """Stop every voice and let the quick release run out, so the next render starts from the
+    same silent state as a fresh synthesiser."""
+    synth.sounds_off()
+    scratch = np.zeros((sample_rate_hz // 20, 2), np.float32)
+    view = memoryview(scratch.data).cast("B")
+    for _ in range(40):  # ≤ 2 s
+        synth.generate_simple(scratch.shape[0], buffer=view)
+        if not np.any(scratch):
+            return
+
+
+def _render(variant: PartVariant, synth: Any, sfid: int, *, duration_s: float, sample_rate_hz: int) -> FloatArray:
     channel = DRUM_CHANNEL if variant.is_drums else MELODIC_CHANNEL
     bank, program = variant.bank, variant.program
     if not synth.sfpreset_name(sfid, bank, program):  # a user SoundFont without this preset
