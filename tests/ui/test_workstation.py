@@ -191,7 +191,7 @@ def test_strip_follows_the_dream_live_and_the_time_axis_seeks(qtbot, window: Mai
         def __init__(self, pos: object) -> None:
             self._pos = pos
 
-        def scenePos(self) -> object:  # noqa: N802 - pyqtgraph's event API
+        def scenePos(self) -> object:
             return self._pos
 
     axis = window.spectrogram.plot.getAxis("bottom").sceneBoundingRect()

@@ -34,11 +34,11 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
-from deeptrance_gui.core.analysis import analyse
+from deeptrance_gui.core.analysis import MusicalAnalysis, analyse
 from deeptrance_gui.core.audio.clip import AudioClip, FloatArray
 from deeptrance_gui.core.audio.load import resample
 from deeptrance_gui.core.band.arrange import Arrangement, arrange, style_for
-from deeptrance_gui.core.band.render import load_soundfont, render_variant
+from deeptrance_gui.core.band.render import SoundFont, load_soundfont, render_variant
 from deeptrance_gui.core.band.take import BandTake
 from deeptrance_gui.core.dream import mask as mask_grid
 from deeptrance_gui.core.dream.engine import (
@@ -181,9 +181,9 @@ def _run(
     settings: DreamSettings,
     r0: int,
     r1: int,
-    analysis: object,
+    analysis: MusicalAnalysis,
     arrangement: Arrangement,
-    soundfont: object,
+    soundfont: SoundFont,
     generator: torch.Generator,
     cancel: threading.Event,
     finish: threading.Event,
@@ -192,10 +192,9 @@ def _run(
     rate = clip.sample_rate_hz
     duration_s = (r1 - r0) / rate
     original = np.ascontiguousarray(clip.samples[:, r0:r1])
-    frames = r1 - r0
     stems = [
         [
-            render_variant(v, soundfont, duration_s=duration_s, sample_rate_hz=rate) * np.float32(10 ** (part.gain_db / 20))  # type: ignore[arg-type]
+            render_variant(v, soundfont, duration_s=duration_s, sample_rate_hz=rate) * np.float32(10 ** (part.gain_db / 20))
             for v in part.variants
         ]
         for part in arrangement.parts
@@ -311,7 +310,6 @@ def _run(
         )
         if final:
             return
-    del frames
 
 
 class _BandRenderer:
@@ -353,7 +351,7 @@ class _BandRenderer:
             self._spectra[key] = stft(self.stems[part][variant], n_fft=DISPLAY_N_FFT, hop=DISPLAY_HOP)
         return self._spectra[key]
 
-    def take(self, shape: _BandShape, analysis: object, soundfont: object) -> BandTake:
+    def take(self, shape: _BandShape, analysis: MusicalAnalysis, soundfont: SoundFont) -> BandTake:
         with torch.no_grad():
             weights = shape.weights(TEMPERATURE_END).numpy()
             chosen = tuple(int(np.argmax(w[: len(p.variants)])) for w, p in zip(weights, self.arrangement.parts, strict=True))
@@ -382,8 +380,8 @@ class _BandRenderer:
             band_level_db=self.settings.band_level_db,
             stems=tuple(_readonly(s * scale) for s in processed),
             original=_readonly(self.original),
-            analysis=analysis,  # type: ignore[arg-type]
-            soundfont_sha256=getattr(soundfont, "sha256", ""),
+            analysis=analysis,
+            soundfont_sha256=soundfont.sha256,
         )
 
     def mix(self, take: BandTake) -> FloatArray:
