@@ -50,6 +50,7 @@ def _request_from_args(args: argparse.Namespace) -> Any:
         iterations=args.iterations,
         strength_db=args.strength_db,
         band_level_db=level,
+        band_original_eq_db=args.band_original_eq_db,
         soundfont=str(Path(args.soundfont).resolve()) if args.soundfont else None,
     )
     region = None
@@ -206,6 +207,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
                     file=path.name,
                     mode=request.settings.mode,
                     band_level_db=level,
+        band_original_eq_db=args.band_original_eq_db,
                     seconds=seconds,
                     seconds_per_iteration=seconds / final.iteration,
                 )
@@ -295,6 +297,13 @@ def _add_dream_options(parser: argparse.ArgumentParser) -> None:
         default="mask",
         help="mask (default: the genre EQ dream), band (a sampled band plays along; --toward a style) "
         "or waveform (experimental: an adversarial example)",
+    )
+    parser.add_argument(
+        "--band-original-eq-db",
+        type=float,
+        default=0.0,
+        metavar="DB",
+        help="band mode: let the dream EQ the original by up to ±DB (0 = off, the default; see the README)",
     )
     parser.add_argument(
         "--soundfont",

@@ -221,3 +221,23 @@ def test_analysis_is_cached_by_content(clip_and_analysis: tuple) -> None:
         analyse(AudioClip(np.zeros((1, 44_100), np.float32), 44_100))
     with pytest.raises(AnalysisError):  # the cached refusal is raised again, as a fresh error
         analyse(AudioClip(np.zeros((1, 44_100), np.float32), 44_100))
+
+
+def test_eq_on_the_original_is_off_by_default_and_bounded_when_on(clip_and_analysis: tuple, models: tuple) -> None:
+    clip, _ = clip_and_analysis
+    settings = dataclasses.replace(BAND, band_original_eq_db=3.0, iterations=4)
+    take = band_steps(clip, models, settings=settings)[-1].band
+    assert take is not None and take.original is not None
+    assert not np.array_equal(take.original, clip.samples)
+    # A ±3 dB EQ: the processed original stays within 3 dB of the original's spectrum, and
+    # the region's borders are untouched (the EQ fades to 0 dB there).
+    from deeptrance_gui.core.dsp.stft import stft
+
+    before = np.abs(stft(clip.samples[:1], n_fft=2048, hop=512))[0]
+    after = np.abs(stft(take.original[:1], n_fft=2048, hop=512))[0]
+    loud = before > before.max() * 1e-2
+    ratio_db = 20 * np.log10(after[loud] / before[loud])
+    assert np.percentile(np.abs(ratio_db), 99) <= 3.2
+    np.testing.assert_allclose(take.original[:, :200], clip.samples[:, :200], atol=1e-4)
+    with pytest.raises(DreamError, match="EQ on the original"):
+        dream(clip, [models[0]], objective=Objective(toward="rock"), settings=dataclasses.replace(BAND, band_original_eq_db=9.0))

@@ -97,12 +97,27 @@ class _BandShape:
         self.level = torch.zeros(self.n_parts, self.n_bars, requires_grad=True)
         self.eq = torch.zeros(self.n_parts, settings.band_eq_bands, self.n_bars, requires_grad=True)
         self.choice = torch.zeros(self.n_parts, self.max_variants, requires_grad=True)
+        # EQ on the original (off by default: see the module docstring and README).
+        self.original_eq = torch.zeros(settings.band_eq_bands, self.n_bars, requires_grad=True)
         self.valid = torch.zeros(self.n_parts, self.max_variants, dtype=torch.bool)
         for p, part in enumerate(arrangement.parts):
             self.valid[p, : len(part.variants)] = True
 
     def parameters(self) -> list[torch.Tensor]:
-        return [self.level, self.eq, self.choice]
+        extra = [self.original_eq] if self.settings.band_original_eq_db > 0 else []
+        return [self.level, self.eq, self.choice, *extra]
+
+    def original_gain(
+        self, freq_weights: torch.Tensor, bars: tuple[torch.Tensor, torch.Tensor, torch.Tensor], taper: torch.Tensor
+    ) -> torch.Tensor | None:
+        """Linear EQ gain on the original, (frames, bins), tapered to 0 dB at the region's
+        borders; None when the EQ on the original is off."""
+        if self.settings.band_original_eq_db <= 0:
+            return None
+        lower, upper, frac = bars
+        eq_db = freq_weights @ (self.settings.band_original_eq_db * torch.tanh(self.original_eq))  # (bins, bars)
+        frames_db = eq_db.index_select(1, lower) * (1 - frac) + eq_db.index_select(1, upper) * frac
+        return torch.pow(10.0, (frames_db * taper).T / 20.0)
 
     def weights(self, temperature: float) -> torch.Tensor:
         """(parts, variants) soft choice; impossible variants weigh 0."""
@@ -222,6 +237,7 @@ def _run(
     target_power = float(x_orig.abs().square().sum()) * 10 ** (settings.band_level_db / 10)
     times16 = np.arange(x_orig.shape[0]) * HOP / SAMPLE_RATE_HZ
     bars16 = _bar_interpolation(times16, arrangement, duration_s)
+    taper16 = torch.from_numpy(mask_grid.edge_taper(times16, duration_s=duration_s))
     freq16 = torch.from_numpy(
         mask_grid.frequency_weights(
             bin_frequencies_hz(n_fft=N_FFT, sample_rate_hz=SAMPLE_RATE_HZ),
@@ -247,7 +263,8 @@ def _run(
         mixed = torch.einsum("pv,pvtf->ptf", weights.to(torch.complex64), x_parts)
         band = (shape.gains(freq16, bars16) * mixed).sum(dim=0)
         scale = torch.sqrt(target_power / band.abs().square().sum().clamp_min(1e-20))
-        heard = x_orig + scale * band
+        original_gain = shape.original_gain(freq16, bars16, taper16)
+        heard = (x_orig if original_gain is None else x_orig * original_gain) + scale * band
         power = heard.real.square() + heard.imag.square()
         shift = int(torch.randint(0, power.shape[0], (1,), generator=generator)) if settings.random_roll else 0
         value, logits = _accumulate(power, shift, models, objectives, settings, cancel)
@@ -336,6 +353,8 @@ class _BandRenderer:
         n_frames = 1 + self.frames // DISPLAY_HOP
         times = np.arange(n_frames) * DISPLAY_HOP / rate
         self.bars = _bar_interpolation(times, arrangement, duration_s)
+        self.taper = torch.from_numpy(mask_grid.edge_taper(times, duration_s=duration_s))
+        self._original_spectrum: npt.NDArray[np.complex64] | None = None
         self.freq = torch.from_numpy(
             mask_grid.frequency_weights(
                 bin_frequencies_hz(n_fft=DISPLAY_N_FFT, sample_rate_hz=rate),
@@ -365,6 +384,7 @@ class _BandRenderer:
                 stem = np.repeat(stem.mean(axis=0, keepdims=True), self.channels, axis=0)
             processed.append(stem * self.edge)
         band = np.sum(processed, axis=0)
+        original = self._processed_original(shape)
         band_lufs = integrated_loudness_lufs(band, sample_rate_hz=self.rate)
         if band_lufs is None or self.reference_lufs is None:
             scale_db = self.settings.band_level_db
@@ -379,14 +399,24 @@ class _BandRenderer:
             band_scale_db=float(scale_db),
             band_level_db=self.settings.band_level_db,
             stems=tuple(_readonly(s * scale) for s in processed),
-            original=_readonly(self.original),
+            original=_readonly(original),
             analysis=analysis,
             soundfont_sha256=soundfont.sha256,
         )
 
+    def _processed_original(self, shape: _BandShape) -> FloatArray:
+        with torch.no_grad():
+            gain = shape.original_gain(self.freq, self.bars, self.taper)
+        if gain is None:
+            return self.original
+        if self._original_spectrum is None:
+            self._original_spectrum = stft(self.original, n_fft=DISPLAY_N_FFT, hop=DISPLAY_HOP)
+        spec = self._original_spectrum * gain.numpy().T[None, :, :].astype(np.float32)
+        return istft(spec, frames=self.frames, n_fft=DISPLAY_N_FFT, hop=DISPLAY_HOP)
+
     def mix(self, take: BandTake) -> FloatArray:
-        assert take.stems is not None
-        mix = self.original + np.sum(take.stems, axis=0)
+        assert take.stems is not None and take.original is not None
+        mix = take.original + np.sum(take.stems, axis=0)
         return match_and_limit(
             mix, reference_lufs=self.reference_lufs, sample_rate_hz=self.rate, ceiling_dbtp=self.settings.ceiling_dbtp
         )

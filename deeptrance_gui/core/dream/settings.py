@@ -39,6 +39,7 @@ MODE_DESCRIPTIONS: dict[str, str] = {
 MIN_STRENGTH_DB, MAX_STRENGTH_DB = 3.0, 12.0
 MAX_ITERATIONS = 500
 MIN_BAND_LEVEL_DB, MAX_BAND_LEVEL_DB = -18.0, 0.0
+MAX_BAND_ORIGINAL_EQ_DB = 6.0
 MIN_DREAM_DURATION_S = 1.0
 
 
@@ -104,6 +105,7 @@ class DreamSettings:
     band_part_range_db: float = 4.0
     band_eq_db: float = 6.0
     band_eq_bands: int = 8
+    band_original_eq_db: float = 0.0
     soundfont: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -111,6 +113,10 @@ class DreamSettings:
         """Raise :class:`DreamError` for values out of range."""
         if self.mode not in ("mask", "waveform", "band"):
             raise DreamError(f"unknown mode '{self.mode}'; use mask, band or waveform")
+        if not 0.0 <= self.band_original_eq_db <= MAX_BAND_ORIGINAL_EQ_DB:
+            raise DreamError(
+                f"EQ on the original (band mode) must be 0–{MAX_BAND_ORIGINAL_EQ_DB:g} dB, got {self.band_original_eq_db:g}"
+            )
         if not MIN_BAND_LEVEL_DB <= self.band_level_db <= MAX_BAND_LEVEL_DB:
             raise DreamError(
                 f"band level must be {MIN_BAND_LEVEL_DB:g}…{MAX_BAND_LEVEL_DB:g} dB relative to the track, "
