@@ -89,3 +89,16 @@ def test_chroma_similarity_is_one_for_the_same_audio_and_lower_for_other_harmony
     t = np.arange(clip.frames) / RATE
     other = (0.2 * np.sin(2 * np.pi * 370 * t)).astype(np.float32)  # F#: not in the progression
     assert chroma_similarity(clip.samples, np.stack([other, other]), sample_rate_hz=RATE) < 0.7
+
+
+def test_the_demo_clip_has_its_known_tempo_and_chords(demo_path) -> None:  # noqa: ANN001
+    """The demo (tools/make_demo_clip.py): a synth-pop loop at 112 BPM, Am F C G one bar each."""
+    from deeptrance_gui.core.audio import load_audio
+
+    analysis = analyse(load_audio(demo_path))
+    assert abs(analysis.tempo_bpm - 112) <= 112 * 0.02
+    bars = [analysis.chords[i].name for i in range(analysis.downbeat_index, len(analysis.chords) - 3, 4)]
+    expected = ["Am", "F", "C", "G"] * 3
+    offset = expected.index(bars[0])
+    right = sum(b == expected[(k + offset) % 4] for k, b in enumerate(bars))
+    assert right / len(bars) >= 0.8

@@ -60,7 +60,7 @@ def chroma(samples: FloatArray, *, sample_rate_hz: int) -> tuple[Float64, float]
     """
     mono = to_analysis_rate(samples, sample_rate_hz=sample_rate_hz)
     spec = np.abs(stft(mono, n_fft=CHROMA_N_FFT, hop=CHROMA_HOP)[0]).astype(np.float64)
-    folded = _fold_matrix(CHROMA_N_FFT, ANALYSIS_RATE_HZ) @ np.log1p(10.0 * spec)
+    folded = _fold_matrix(CHROMA_N_FFT, ANALYSIS_RATE_HZ) @ np.square(spec)  # power, as librosa.feature.chroma_stft
     peak = folded.max(axis=0, keepdims=True)
     loud = peak > 1e-3 * max(float(peak.max()), 1e-12)
     return np.where(loud, folded / np.maximum(peak, 1e-12), 0.0), CHROMA_HOP / ANALYSIS_RATE_HZ
