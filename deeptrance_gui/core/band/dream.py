@@ -43,7 +43,10 @@ from deeptrance_gui.core.band.take import BandTake
 from deeptrance_gui.core.dream import mask as mask_grid
 from deeptrance_gui.core.dream.engine import (
     _accumulate,
+    _ascend,
+    _before,
     _check_models,
+    _listen,
     _Objectives,
     _predict_audio,
     _predictions,
@@ -66,7 +69,6 @@ from deeptrance_gui.core.dsp.stft import (
 from deeptrance_gui.core.errors import DreamError
 from deeptrance_gui.core.model.frontend import HOP, N_FFT, SAMPLE_RATE_HZ
 from deeptrance_gui.core.model.loading import LoadedModel
-from deeptrance_gui.core.model.predict import predict, predict_waveform
 from deeptrance_gui.core.model.predictions import Predictions
 
 EQ_LOW_HZ, EQ_HIGH_HZ = 60.0, 7_600.0
@@ -246,8 +248,7 @@ def _run(
     )
     renderer = _BandRenderer(original, stems, arrangement, settings, rate, duration_s)
 
-    dreamers_before = tuple(_predictions(m, predict_waveform(wave16, m).track_probs) for m in models)
-    judges_before = tuple(_predictions(j, predict_waveform(wave16, j).track_probs) for j in judges)
+    dreamers_before, judges_before = _before(models, judges, wave16)
     optimizer = torch.optim.Adam(shape.parameters(), lr=settings.learning_rate)
     total = settings.iterations
     judges_now: tuple[Predictions, ...] = ()
@@ -270,9 +271,7 @@ def _run(
         value, logits = _accumulate(power, shift, models, objectives, settings, cancel)
         if value is None:
             return
-        for param in shape.parameters():
-            if param.grad is not None:
-                param.grad = -param.grad / param.grad.abs().mean().clamp_min(1e-12)
+        _ascend(shape.parameters())
         optimizer.step()
         stopping = finish.is_set()
         final = iteration == total or stopping
@@ -297,8 +296,7 @@ def _run(
                 last_judge = last_render  # the first band is heard now; the judges listen next time
             elif final or last_render - last_judge >= max(settings.judge_interval_s, 3 * judge_cost):
                 started_judging = time.monotonic()
-                judges_now = tuple(_predict_audio(j, audio, rate) for j in judges)
-                span_view = _readonly(predict(AudioClip(audio, rate), models[0]).patch_probs)
+                judges_now, span_view = _listen(judges, models[0], audio, rate)
                 last_judge = time.monotonic()
                 judge_cost = last_judge - started_judging
         if final and cancel.is_set():

@@ -177,6 +177,30 @@ def _predict_audio(model: LoadedModel, samples: FloatArray, rate_hz: int) -> Pre
     return _predictions(model, prediction.track_probs)
 
 
+def _before(
+    models: Sequence[LoadedModel], judges: Sequence[LoadedModel], wave16: torch.Tensor
+) -> tuple[tuple[Predictions, ...], tuple[Predictions, ...]]:
+    """What dreamers and judges hear in the original region (its 16 kHz mono view)."""
+    dreamers = tuple(_predictions(m, predict_waveform(wave16, m).track_probs) for m in models)
+    return dreamers, tuple(_predictions(j, predict_waveform(wave16, j).track_probs) for j in judges)
+
+
+def _listen(
+    judges: Sequence[LoadedModel], dreamer: LoadedModel, audio: FloatArray, rate_hz: int
+) -> tuple[tuple[Predictions, ...], FloatArray]:
+    """What the judges hear in rendered audio, and the first dreamer's per-patch view of it
+    (the window's live genre-over-time strip)."""
+    heard = tuple(_predict_audio(j, audio, rate_hz) for j in judges)
+    return heard, _readonly(predict(AudioClip(audio, rate_hz), dreamer).patch_probs)
+
+
+def _ascend(params: Sequence[torch.Tensor]) -> None:
+    """Adam minimises: hand it the negated gradient, normalised by its mean |g| (per tensor)."""
+    for param in params:
+        if param.grad is not None:
+            param.grad = -param.grad / param.grad.abs().mean().clamp_min(1e-12)
+
+
 def resolve_region(clip: AudioClip, region: tuple[float, float] | None) -> tuple[int, int]:
     """Region in source frames, validated (at least 1 s, inside the clip)."""
     if region is None:
@@ -291,8 +315,7 @@ def _run(
     frontend = models[0].frontend
 
     # The models' view of the region is already at hand: no second downmix and resample.
-    dreamers_before = tuple(_predictions(m, predict_waveform(wave16, m).track_probs) for m in models)
-    judges_before = tuple(_predictions(j, predict_waveform(wave16, j).track_probs) for j in judges)
+    dreamers_before, judges_before = _before(models, judges, wave16)
 
     windows = _plan_windows(wave16.shape[0], r1 - r0, rate, settings, start_s, region_start_s)
     total = len(windows) * settings.iterations
@@ -355,10 +378,7 @@ def _run(
             value, logits = _accumulate(masked, shift, models, objectives, settings, cancel)
             if value is None:
                 return
-            assert param.grad is not None
-            grad = param.grad
-            # Ascend: Adam minimises, so hand it the negated, mean-|g|-normalised gradient.
-            param.grad = -grad / grad.abs().mean().clamp_min(1e-12)
+            _ascend([param])
             optimizer.step()
             dreamers_now = tuple(
                 _predictions(m, m.probabilities(lg).mean(dim=0).numpy())
@@ -384,8 +404,7 @@ def _run(
                 span_start = (r0 + window.start_src) / clip.sample_rate_hz
                 if last_of_window or now - last_judge >= settings.judge_interval_s:
                     last_judge = now
-                    judges_now = tuple(_predict_audio(j, audio, rate) for j in judges)
-                    span_view = _readonly(predict(AudioClip(audio, rate), models[0]).patch_probs)
+                    judges_now, span_view = _listen(judges, models[0], audio, rate)
             if last_of_window:
                 with torch.no_grad():
                     if settings.mode == "mask":
