@@ -50,7 +50,7 @@ class DreamPanel(QWidget):
         self.description = QLabel()
         self.description.setWordWrap(True)
         self.description.setStyleSheet("color: palette(mid)")
-        self.description.setMinimumHeight(70)
+        self.description.setMinimumHeight(84)
         self.dreamer = QComboBox()
         self.dreamer.setToolTip("The model whose ear the dream optimises")
         self.judge = QComboBox()

@@ -23,12 +23,10 @@ MODE_DESCRIPTIONS: dict[str, str] = {
         "of the network responds to, a timbre intensifier. Genre tags barely move."
     ),
     "band": (
-        "Band (toward a style): a band of real sampled instruments (drums, bass, harmony, lead from "
-        "a General MIDI SoundFont) plays the track's own beats and chords; the dream chooses each "
-        "part's pattern and shapes its level and EQ bar by bar, at a total band level you set "
-        "(default -6 dB under the track) that it may never raise. The original gets at most a "
-        "±3 dB EQ, to make room for the band. "
-        "Export the mix, stems and a MIDI file to re-voice the band in a DAW."
+        "Band (toward a style): sampled drums, bass, harmony and lead (a General MIDI SoundFont) "
+        "play the track's own beats and chords; the dream picks each part's pattern and shapes "
+        "its level and EQ bar by bar at a band level you set, which it never raises. Exports the "
+        "mix, stems and a MIDI file."
     ),
     "waveform": (
         "Waveform (EXPERIMENTAL): adds a small signal through the network's front end. It "
