@@ -91,7 +91,7 @@ def test_chroma_similarity_is_one_for_the_same_audio_and_lower_for_other_harmony
     assert chroma_similarity(clip.samples, np.stack([other, other]), sample_rate_hz=RATE) < 0.7
 
 
-def test_the_demo_clip_has_its_known_tempo_and_chords(demo_path) -> None:  # noqa: ANN001
+def test_the_demo_clip_has_its_known_tempo_and_chords(demo_path) -> None:
     """The demo (tools/make_demo_clip.py): a synth-pop loop at 112 BPM, Am F C G one bar each."""
     from deeptrance_gui.core.audio import load_audio
 
