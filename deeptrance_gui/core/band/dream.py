@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -76,6 +76,11 @@ from deeptrance_gui.core.model.predictions import Predictions
 
 EQ_LOW_HZ, EQ_HIGH_HZ = 60.0, 7_600.0
 EDGE_FADE_S = 0.05
+#: Longest region a band dream takes at once: its peak memory is ≈ 0.66 GB + 26 MB per second
+#: of audio (every variant's spectra at 16 kHz, the chosen ones at full rate, the autograd
+#: graph); measured 1.44 GB at 30 s, 1.83 GB at 45 s, 2.23 GB at 60 s. 45 s keeps it under
+#: 2 GB; longer music is dreamed region by region.
+MAX_BAND_REGION_S = 45.0
 TEMPERATURE_START, TEMPERATURE_END = 1.0, 0.25
 
 
@@ -133,13 +138,19 @@ class _BandShape:
         return self.settings.band_part_range_db * torch.tanh(self.level)
 
     def gains(
-        self, freq_weights: torch.Tensor, bars: tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+        self,
+        freq_weights: torch.Tensor,
+        bars: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+        *,
+        part: int | None = None,
     ) -> torch.Tensor:
-        """Linear gain per part, (parts, frames, bins): level per bar × EQ bands × bars."""
+        """Linear gain per part, (parts, frames, bins): level per bar × EQ bands × bars (one
+        part's, (1, frames, bins), when ``part`` is given: full-rate grids are large)."""
         lower, upper, frac = bars
-        eq_db = self.settings.band_eq_db * torch.tanh(self.eq)  # (P, B, bars)
+        chosen = slice(None) if part is None else slice(part, part + 1)
+        eq_db = self.settings.band_eq_db * torch.tanh(self.eq[chosen])  # (P, B, bars)
         per_bin = torch.einsum("fb,pbn->pnf", freq_weights, eq_db)  # (P, bars, bins)
-        total_db = per_bin + self.levels_db()[:, :, None]
+        total_db = per_bin + self.levels_db()[chosen, :, None]
         frames_db = total_db.index_select(1, lower) * (1 - frac)[None, :, None] + total_db.index_select(
             1, upper
         ) * frac[None, :, None]
@@ -183,6 +194,12 @@ def band_dream(
     if float(np.max(np.abs(original))) < 1e-5:
         raise DreamError("the region is silent; there is nothing for a band to play along with")
     duration_s = (r1 - r0) / rate
+    if duration_s > MAX_BAND_REGION_S:
+        raise DreamError(
+            f"the band dream plays along with up to {MAX_BAND_REGION_S:.0f} s at a time (this region is "
+            f"{duration_s:.0f} s); select a region (drag on the spectrogram, or --start/--end) and dream "
+            "the rest as further takes"
+        )
     analysis = analyse(AudioClip(original, rate))
     arrangement = arrange(analysis, style=objective.toward, duration_s=duration_s)
     soundfont = load_soundfont(settings.soundfont)
@@ -212,13 +229,13 @@ def _run(
     rate = clip.sample_rate_hz
     duration_s = (r1 - r0) / rate
     original = np.ascontiguousarray(clip.samples[:, r0:r1])
-    stems = [
-        [
-            render_variant(v, soundfont, duration_s=duration_s, sample_rate_hz=rate) * np.float32(10 ** (part.gain_db / 20))
-            for v in part.variants
-        ]
-        for part in arrangement.parts
-    ]
+    def stem(part: int, variant: int) -> FloatArray:
+        """A part variant at the source rate, at the style's balance. Rendered when needed, not
+        kept: rendering is deterministic and cheap, a minute of every variant is not."""
+        spec = arrangement.parts[part]
+        audio = render_variant(spec.variants[variant], soundfont, duration_s=duration_s, sample_rate_hz=rate)
+        return audio * np.float32(10 ** (spec.gain_db / 20))
+
     shape = _BandShape(arrangement, settings)
 
     def view16(samples: FloatArray) -> torch.Tensor:
@@ -236,9 +253,9 @@ def _run(
 
     x_orig = spec16(wave16)
     x_parts = torch.zeros((shape.n_parts, shape.max_variants, *x_orig.shape), dtype=torch.complex64)
-    for p, variants in enumerate(stems):
-        for v, stem in enumerate(variants):
-            x_parts[p, v] = spec16(view16(stem))
+    for p, part in enumerate(arrangement.parts):
+        for v in range(len(part.variants)):
+            x_parts[p, v] = spec16(view16(stem(p, v)))
     target_power = float(x_orig.abs().square().sum()) * 10 ** (settings.band_level_db / 10)
     times16 = np.arange(x_orig.shape[0]) * HOP / SAMPLE_RATE_HZ
     bars16 = _bar_interpolation(times16, arrangement, duration_s)
@@ -249,7 +266,7 @@ def _run(
             n_bands=settings.band_eq_bands, low_hz=EQ_LOW_HZ, high_hz=EQ_HIGH_HZ,
         )
     )
-    renderer = _BandRenderer(original, stems, arrangement, settings, rate, duration_s)
+    renderer = _BandRenderer(original, stem, arrangement, settings, rate, duration_s)
 
     dreamers_before, judges_before = _before(models, judges, wave16)
     optimizer = torch.optim.Adam(shape.parameters(), lr=settings.learning_rate)
@@ -336,14 +353,14 @@ class _BandRenderer:
     def __init__(
         self,
         original: FloatArray,
-        stems: list[list[FloatArray]],
+        stem: Callable[[int, int], FloatArray],
         arrangement: Arrangement,
         settings: DreamSettings,
         rate: int,
         duration_s: float,
     ) -> None:
         self.original = original
-        self.stems = stems
+        self.stem = stem
         self.arrangement = arrangement
         self.settings = settings
         self.rate = rate
@@ -368,18 +385,23 @@ class _BandRenderer:
     def _spectrum(self, part: int, variant: int) -> npt.NDArray[np.complex64]:
         key = (part, variant)
         if key not in self._spectra:
-            self._spectra[key] = stft(self.stems[part][variant], n_fft=DISPLAY_N_FFT, hop=DISPLAY_HOP)
+            # Only the variant each part plays now stays cached: a minute of stereo STFT is
+            # ≈ 85 MB, and a part's choice rarely changes after the first iterations.
+            for other in [k for k in self._spectra if k[0] == part]:
+                del self._spectra[other]
+            self._spectra[key] = stft(self.stem(part, variant), n_fft=DISPLAY_N_FFT, hop=DISPLAY_HOP)
         return self._spectra[key]
 
     def take(self, shape: _BandShape, analysis: MusicalAnalysis, soundfont: SoundFont) -> BandTake:
         with torch.no_grad():
             weights = shape.weights(TEMPERATURE_END).numpy()
             chosen = tuple(int(np.argmax(w[: len(p.variants)])) for w, p in zip(weights, self.arrangement.parts, strict=True))
-            gains = shape.gains(self.freq, self.bars).numpy()  # (P, frames, bins)
             levels = shape.levels_db().numpy()
         processed = []
         for p, v in enumerate(chosen):
-            spec = self._spectrum(p, v) * gains[p].T[None, :, :].astype(np.float32)
+            with torch.no_grad():
+                gain = shape.gains(self.freq, self.bars, part=p).numpy()[0]  # (frames, bins)
+            spec = self._spectrum(p, v) * gain.T[None, :, :].astype(np.float32)
             stem = istft(spec, frames=self.frames, n_fft=DISPLAY_N_FFT, hop=DISPLAY_HOP)
             if stem.shape[0] != self.channels:
                 stem = np.repeat(stem.mean(axis=0, keepdims=True), self.channels, axis=0)
