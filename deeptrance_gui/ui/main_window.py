@@ -820,7 +820,9 @@ class MainWindow(QMainWindow):
             settings,
             seconds_per_patch_iteration=self.seconds_per_patch_iteration or DEFAULT_SECONDS_PER_PATCH_ITERATION,
         )
-        self.dream_panel.cost.setText(describe_plan(region, track_duration_s=duration, estimate_s=estimate))
+        self.dream_panel.cost.setText(
+            describe_plan(region, track_duration_s=duration, estimate_s=estimate, band=settings.mode == "band")
+        )
 
     def _on_dream_aborted(self) -> None:
         self.player.clear_regions()

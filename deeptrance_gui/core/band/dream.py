@@ -55,7 +55,7 @@ from deeptrance_gui.core.dream.engine import (
     _predictions,
     resolve_region,
 )
-from deeptrance_gui.core.dream.settings import DreamSettings, Objective
+from deeptrance_gui.core.dream.settings import MAX_BAND_REGION_S, DreamSettings, Objective
 from deeptrance_gui.core.dream.steps import DreamStep
 from deeptrance_gui.core.dream.steps import readonly as _readonly
 from deeptrance_gui.core.dsp.limiter import match_and_limit
@@ -76,11 +76,6 @@ from deeptrance_gui.core.model.predictions import Predictions
 
 EQ_LOW_HZ, EQ_HIGH_HZ = 60.0, 7_600.0
 EDGE_FADE_S = 0.05
-#: Longest region a band dream takes at once: its peak memory is ≈ 0.66 GB + 26 MB per second
-#: of audio (every variant's spectra at 16 kHz, the chosen ones at full rate, the autograd
-#: graph); measured 1.44 GB at 30 s, 1.83 GB at 45 s, 2.23 GB at 60 s. 45 s keeps it under
-#: 2 GB; longer music is dreamed region by region.
-MAX_BAND_REGION_S = 45.0
 TEMPERATURE_START, TEMPERATURE_END = 1.0, 0.25
 
 

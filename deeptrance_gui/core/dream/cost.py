@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from deeptrance_gui.core.dream.settings import DreamSettings
+from deeptrance_gui.core.dream.settings import MAX_BAND_REGION_S, DreamSettings
 from deeptrance_gui.core.model.frontend import PATCH_S
 
 #: Rough cost per patch-iteration before anything was measured (2-core laptop, musicnn).
@@ -41,9 +41,15 @@ def _clock(seconds: float) -> str:
 
 
 def describe_plan(
-    region: tuple[float, float] | None, *, track_duration_s: float, estimate_s: float
+    region: tuple[float, float] | None, *, track_duration_s: float, estimate_s: float, band: bool = False
 ) -> str:
     """'Whole track, 3:16.0, about 95 s on this machine' / 'Region 0:30.0–0:45.0 (15.0 s), about 8 s'."""
+    length = track_duration_s if region is None else region[1] - region[0]
+    if band and length > MAX_BAND_REGION_S:
+        return (
+            f"The band plays along with up to {MAX_BAND_REGION_S:.0f} s at a time: select a region "
+            "(drag on the spectrogram), then dream the rest as further takes."
+        )
     about = f"about {estimate_s:.0f} s on this machine" if estimate_s >= 10 else f"about {estimate_s:.1f} s"
     if region is None:
         return f"Dreams the whole track, {_clock(track_duration_s)}, {about}. Select a region to dream less."
