@@ -34,6 +34,7 @@ from superqt.utils import create_worker
 
 from deeptrance_gui.core.audio.clip import AudioClip
 from deeptrance_gui.core.band.session import BandSession
+from deeptrance_gui.core.dream.cost import remaining_s
 from deeptrance_gui.core.errors import DeepTranceError
 from deeptrance_gui.ui.band_lanes import BandLanes
 from deeptrance_gui.ui.dream_panel import DreamPanel
@@ -119,6 +120,7 @@ class MainWindow(QMainWindow):
         self._dream_worker: Any = None
         self._dream_cancel: threading.Event | None = None
         self._dream_finish: threading.Event | None = None
+        self._first_step_elapsed_s: float | None = None
         self.seconds_per_patch_iteration: float | None = None  # measured on this machine
         self._dream_request: Any = None
         self._exporting = False
@@ -679,6 +681,7 @@ class MainWindow(QMainWindow):
         self._dream_cancel = cancel
         self._dream_finish = finish
         self._dream_request = request
+        self._first_step_elapsed_s = None
         worker = create_worker(job, _start_thread=False, _ignore_errors=True)
         worker.yielded.connect(self._on_dream_step)
         worker.errored.connect(lambda err: self.show_error("The dream failed", str(err)))
@@ -705,8 +708,9 @@ class MainWindow(QMainWindow):
         bar = self.dream_panel.progress
         bar.setRange(0, step.total_iterations)
         bar.setValue(step.iteration)
-        per_iteration = step.elapsed_s / step.iteration
-        eta = per_iteration * (step.total_iterations - step.iteration)
+        eta = remaining_s(step, first_elapsed_s=self._first_step_elapsed_s)
+        if step.iteration == 1:
+            self._first_step_elapsed_s = step.elapsed_s
         bar.setFormat(
             f"iteration {step.iteration}/{step.total_iterations} · objective {step.objective:.3f} · "
             f"ETA {eta:.0f} s"

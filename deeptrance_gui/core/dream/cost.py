@@ -12,7 +12,8 @@ from __future__ import annotations
 import math
 
 from deeptrance_gui.core.dream.settings import MAX_BAND_REGION_S, DreamSettings
-from deeptrance_gui.core.model.frontend import PATCH_S
+from deeptrance_gui.core.dream.steps import DreamStep
+from deeptrance_gui.core.model.geometry import PATCH_S
 
 #: Rough cost per patch-iteration before anything was measured (2-core laptop, musicnn).
 DEFAULT_SECONDS_PER_PATCH_ITERATION = 0.04
@@ -33,6 +34,16 @@ def measured_seconds_per_patch_iteration(duration_s: float, iterations: int, ela
     """What a finished dream says about this machine (inverse of :func:`estimate_dream_s`, roughly)."""
     patches = max(1, math.ceil(duration_s / PATCH_S))
     return max(1e-3, elapsed_s / (patches * max(1, iterations)))
+
+
+def remaining_s(step: DreamStep, *, first_elapsed_s: float | None) -> float:
+    """Seconds left in a running dream, from its pace since the first step (the first step
+    carries the set-up — 'before' predictions, analysis, rendering — which does not repeat, so
+    counting it overshoots early estimates)."""
+    left = step.total_iterations - step.iteration
+    if first_elapsed_s is None or step.iteration <= 1:
+        return step.elapsed_s / max(1, step.iteration) * left
+    return (step.elapsed_s - first_elapsed_s) / (step.iteration - 1) * left
 
 
 def _clock(seconds: float) -> str:

@@ -15,15 +15,34 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
-SAMPLE_RATE_HZ = 16_000
-N_FFT = 512
-HOP = 256
-N_MELS = 96
-FMAX_HZ = 8_000.0
-PATCH_FRAMES = 187
-PATCH_SAMPLES = PATCH_FRAMES * HOP
-PATCH_S = PATCH_SAMPLES / SAMPLE_RATE_HZ
-N_BINS = N_FFT // 2 + 1
+# The front end's numbers live in .geometry (torch-free, for planning on the start-up path).
+from deeptrance_gui.core.model.geometry import (
+    FMAX_HZ as FMAX_HZ,
+)
+from deeptrance_gui.core.model.geometry import (
+    HOP as HOP,
+)
+from deeptrance_gui.core.model.geometry import (
+    N_BINS as N_BINS,
+)
+from deeptrance_gui.core.model.geometry import (
+    N_FFT as N_FFT,
+)
+from deeptrance_gui.core.model.geometry import (
+    N_MELS as N_MELS,
+)
+from deeptrance_gui.core.model.geometry import (
+    PATCH_FRAMES as PATCH_FRAMES,
+)
+from deeptrance_gui.core.model.geometry import (
+    PATCH_S as PATCH_S,
+)
+from deeptrance_gui.core.model.geometry import (
+    PATCH_SAMPLES as PATCH_SAMPLES,
+)
+from deeptrance_gui.core.model.geometry import (
+    SAMPLE_RATE_HZ as SAMPLE_RATE_HZ,
+)
 
 
 def _hz_to_mel_slaney(hz: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
