@@ -54,7 +54,8 @@ class Take:
             if self.final.judged:
                 from deeptrance_gui.core.dream.verdict import panel_verdict
 
-                panel = panel_verdict(tag, self.final.judges_before, self.final.judges)
+                toward = self.request.objective.toward is not None
+                panel = panel_verdict(tag, self.final.judges_before, self.final.judges, toward=toward)
                 lines += [f"judge {v.describe()}" for v in panel.verdicts]
         return "\n".join(lines)
 
