@@ -246,3 +246,16 @@ def test_eq_on_the_original_is_bounded_and_can_be_off(clip_and_analysis: tuple, 
     assert untouched is not None and np.array_equal(untouched.original, clip.samples)  # off: the track as it is
     with pytest.raises(DreamError, match="EQ on the original"):
         dream(clip, [models[0]], objective=Objective(toward="rock"), settings=dataclasses.replace(BAND, band_original_eq_db=9.0))
+
+
+def test_keep_whats_done_ends_a_band_dream_with_a_final_step(clip_and_analysis: tuple, models: tuple) -> None:
+    import threading
+
+    clip, _ = clip_and_analysis
+    finish = threading.Event()
+    steps = []
+    for step in dream(clip, [models[0]], objective=Objective(toward="rock"), settings=dataclasses.replace(BAND, iterations=10), finish=finish):
+        steps.append(step)
+        finish.set()
+    assert len(steps) == 2 and steps[-1].final and steps[-1].iteration == 2
+    assert steps[-1].band is not None and steps[-1].audio is not None

@@ -208,3 +208,17 @@ def test_cost_line_asks_for_a_region_when_the_band_cannot_take_the_whole_track(q
     window.spectrogram.set_region(10.0, 30.0)
     window.spectrogram._region_changed()
     assert "region 0:10.0–0:30.0" in panel.cost.text()
+
+
+def test_band_refusal_in_the_window_says_what_to_try(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    t = np.arange(22_050 * 6) / 22_050
+    drone = tmp_path / "drone.wav"
+    sf.write(drone, (0.3 * np.sin(2 * np.pi * 110 * t)).astype(np.float32), 22_050)
+    load(qtbot, window, drone)
+    assert window.track.analysis is None  # no beat grid for a drone
+    panel = window.dream_panel
+    panel.mode.setCurrentIndex(panel.mode.findData("band"))
+    window.start_dream()
+    assert not window.is_dreaming()
+    assert "no steady beat found" in (window.last_error or "") and "genre dream" in window.last_error
+    assert window.track.path == drone  # the track stays loaded
