@@ -54,23 +54,28 @@ class LoadedTrack:
     path: Path
     clip: AudioClip
     spectrogram: Any  # DisplaySpectrogram
-    analysis: Any = None  # MusicalAnalysis, or None when the track has no steady beat
 
 
 def _load_track(path: Path) -> LoadedTrack:
-    """Worker thread: decode and analyse (spectrogram; beats and chords when there is a pulse)."""
-    from deeptrance_gui.core.analysis import analyse
+    """Worker thread: decode and analyse for display."""
     from deeptrance_gui.core.audio import load_audio
     from deeptrance_gui.core.dsp.stft import display_spectrogram
-    from deeptrance_gui.core.errors import AnalysisError
 
     clip = load_audio(path)
-    spectrogram = display_spectrogram(clip.samples, sample_rate_hz=clip.sample_rate_hz)
+    return LoadedTrack(path, clip, display_spectrogram(clip.samples, sample_rate_hz=clip.sample_rate_hz))
+
+
+def _musical_analysis(clip: AudioClip) -> Any:
+    """Worker thread: beats and chords (≈ 1 s for 5 minutes), after the track is shown; None
+    when there is no steady pulse (the band dream says why when it is asked for). The result is
+    cached, so a band dream over the whole track does not analyse again."""
+    from deeptrance_gui.core.analysis import analyse
+    from deeptrance_gui.core.errors import AnalysisError
+
     try:
-        analysis = analyse(clip)
+        return analyse(clip)
     except AnalysisError:
-        analysis = None  # the band dream says why when it is asked for
-    return LoadedTrack(path, clip, spectrogram, analysis)
+        return None
 
 
 class MainWindow(QMainWindow):
@@ -98,6 +103,7 @@ class MainWindow(QMainWindow):
     predictionsShown = Signal(object)
     bandMixed = Signal(object)
     soundfontChanged = Signal(str)
+    analysisShown = Signal(object)  # MusicalAnalysis or None
 
     def __init__(
         self,
@@ -115,6 +121,7 @@ class MainWindow(QMainWindow):
         self._model_loader = model_loader
         self.models: dict[str, Any] = {}
         self.track: LoadedTrack | None = None
+        self.track_analysis: Any = None  # beats and chords of the track, once analysed
         self.last_error: str | None = None
         self._workers: set[Any] = set()
         self._dream_worker: Any = None
@@ -445,14 +452,11 @@ class MainWindow(QMainWindow):
         self.spectrogram.set_spectrogram(loaded.spectrogram)
         self.spectrogram.set_region(0.0, loaded.clip.duration_s)
         self.spectrogram.set_playhead(0.0)
-        if loaded.analysis is not None:
-            self.spectrogram.show_beats(
-                loaded.analysis.beat_times_s,
-                downbeat_index=loaded.analysis.downbeat_index,
-                chord_names=loaded.analysis.chord_names(),
-            )
-        else:
-            self.spectrogram.show_beats(np.zeros(0), downbeat_index=0, chord_names=[])
+        self.track_analysis = None
+        self.spectrogram.show_beats(np.zeros(0), downbeat_index=0, chord_names=[])
+        worker = create_worker(_musical_analysis, loaded.clip, _start_thread=False, _ignore_errors=True)
+        worker.returned.connect(functools.partial(self._analysis_ready, loaded))
+        self._start(worker)
         self.band_session.set_take(None)
         self.band_lanes.show_take(0.0)
         self.drop_hint.setVisible(False)
@@ -470,6 +474,16 @@ class MainWindow(QMainWindow):
         self.trackLoaded.emit(loaded)
         if self.models:
             self._predict_track()
+
+    def _analysis_ready(self, loaded: LoadedTrack, analysis: Any) -> None:
+        if self.track is not loaded:  # another track was opened meanwhile
+            return
+        self.track_analysis = analysis
+        if analysis is not None:
+            self.spectrogram.show_beats(
+                analysis.beat_times_s, downbeat_index=analysis.downbeat_index, chord_names=analysis.chord_names()
+            )
+        self.analysisShown.emit(analysis)
 
     def _predict_track(self, take: Take | None = None) -> None:
         """Predictions (bars + genre-over-time strip) of the track, or of the track with

@@ -121,8 +121,9 @@ def test_failed_export_keeps_the_take_and_says_what_to_do(qtbot, window: MainWin
 
 
 def test_band_dream_in_the_window_lanes_mute_solo_and_exports(qtbot, window: MainWindow, tmp_path: Path) -> None:
-    load(qtbot, window, band_file(tmp_path))
-    assert window.track.analysis is not None and abs(window.track.analysis.tempo_bpm - 120) < 2.4
+    with qtbot.waitSignal(window.analysisShown, timeout=10_000):
+        load(qtbot, window, band_file(tmp_path))
+    assert window.track_analysis is not None and abs(window.track_analysis.tempo_bpm - 120) < 2.4
     assert window.spectrogram.beat_count >= 14 and window.spectrogram.chord_labels[:4] == ["C", "Am", "F", "G"]
     panel = window.dream_panel
     panel.mode.setCurrentIndex(panel.mode.findData("band"))
@@ -214,8 +215,9 @@ def test_band_refusal_in_the_window_says_what_to_try(qtbot, window: MainWindow, 
     t = np.arange(22_050 * 6) / 22_050
     drone = tmp_path / "drone.wav"
     sf.write(drone, (0.3 * np.sin(2 * np.pi * 110 * t)).astype(np.float32), 22_050)
-    load(qtbot, window, drone)
-    assert window.track.analysis is None  # no beat grid for a drone
+    with qtbot.waitSignal(window.analysisShown, timeout=10_000) as shown:
+        load(qtbot, window, drone)
+    assert shown.args[0] is None and window.track_analysis is None  # no beat grid for a drone
     panel = window.dream_panel
     panel.mode.setCurrentIndex(panel.mode.findData("band"))
     window.start_dream()

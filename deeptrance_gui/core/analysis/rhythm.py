@@ -21,8 +21,8 @@ from deeptrance_gui.core.dsp.stft import bin_frequencies_hz, stft
 ONSET_N_FFT = 1024
 ONSET_HOP = 256  # 11.6 ms at 22.05 kHz
 MIN_BPM, MAX_BPM = 40.0, 240.0
-PRIOR_BPM = 110.0
-PRIOR_OCTAVES = 1.5
+PRIOR_BPM = 120.0  # librosa's beat_track prior: 120 BPM, one octave
+PRIOR_OCTAVES = 1.0
 TIGHTNESS = 100.0
 
 Float64 = npt.NDArray[np.float64]
@@ -74,8 +74,11 @@ def estimate_tempo(envelope: Float64) -> tuple[float, float]:
     best = int(lag_range[int(np.argmax(score))])
     # Metrical ambiguity: a lag half as long that correlates almost as well is the beat
     # (a click at 200 BPM correlates as well at 100 BPM's lag; the prior alone picks 100).
-    half = round(best / 2)
-    if half >= min_lag and ac[half] >= 0.85 * ac[best]:
+    # Repeated: over a whole track the bar, or two bars, can correlate best.
+    while (half := best // 2) - 1 >= min_lag:
+        half = half - 1 + int(np.argmax(ac[half - 1 : half + 2]))  # the peak nearest half the lag
+        if ac[half] < 0.85 * ac[best]:
+            break
         best = half
     refined = _parabolic_peak(ac, best)
     return 60.0 * fps / refined, float(max(0.0, ac[best]))

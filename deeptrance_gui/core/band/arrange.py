@@ -147,7 +147,8 @@ DRUMS: dict[str, Pattern] = {
     "ambient-pulse": {gm.KICK: "x...............", gm.RIDE: "x.......x......."},
     "ambient-shaker": {gm.SHAKER: "x.x.x.x.x.x.x.x.", gm.KICK: "x.......x......."},
 }
-FILL = {gm.SNARE: "....x.x.", gm.HIGH_TOM: "........xx......", gm.MID_TOM: "..........xx....", gm.LOW_TOM: "............xxxx"}
+# The last beat of a phrase: snare, then down the toms.
+FILL = {gm.SNARE: "............xx..", gm.HIGH_TOM: "..............x.", gm.MID_TOM: "...............x", gm.LOW_TOM: "...............x"}
 
 # Bass figures: (step, length in steps, interval in semitones above the root; 12 = octave).
 BASS: dict[str, tuple[tuple[int, int, int], ...]] = {
@@ -289,8 +290,8 @@ def _drum_notes(grid: _Grid, pattern_name: str) -> tuple[Note, ...]:
                 notes.append(Note(grid.time(bar, step), grid.step_s(bar), key, _velocity(char, 90)))
         if last_of_phrase:  # a fill into the next phrase
             for key, steps in FILL.items():
-                for step, char in enumerate(steps.ljust(16, ".")):
-                    if char != "." and step >= 12:
+                for step, char in enumerate(steps):
+                    if char != ".":
                         notes.append(Note(grid.time(bar, step), grid.step_s(bar), key, 100))
         if bar % PHRASE_BARS == 0:  # crash on the downbeat that starts a phrase
             notes.append(Note(grid.time(bar, 0), 4 * grid.step_s(bar), gm.CRASH, 100))
