@@ -183,6 +183,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         except DeepTranceError as err:
             print(f"skipped: {err}", file=sys.stderr)
             continue
+        before: dict[str, Any] = {}  # each model hears the original once, whatever the targets
         for tag in tags:
             for level in levels:
                 args.toward, args.away, args.intensify = tag, None, None
@@ -201,7 +202,13 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
                 save_audio(splice(clip, final), out, subtype="FLOAT", overwrite=True)
                 written = load_audio(out)  # judge what was written, re-decoded
                 row = evaluate_take(
-                    clip, written, tag=tag, dreamers=request.dreamers, judges=request.judges, load_model=_load
+                    clip,
+                    written,
+                    tag=tag,
+                    dreamers=request.dreamers,
+                    judges=request.judges,
+                    load_model=_load,
+                    before=before,
                 )
                 row.update(
                     file=path.name,

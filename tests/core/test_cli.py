@@ -163,3 +163,26 @@ def test_band_on_a_drone_says_what_to_try(capsys: pytest.CaptureFixture[str], tm
     sf.write(source, (0.3 * np.sin(2 * np.pi * 110 * t)).astype(np.float32), 44_100)
     assert main(["dream", str(source), "-o", str(tmp_path / "x.wav"), "--mode", "band", "--toward", "rock", "--quiet"]) == 1
     assert "no steady beat found: the band dream needs a pulse; try the genre dream" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_evaluate_reports_the_judge_panel_per_band_level(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    import soundfile as sf
+
+    from tests.core.test_analysis import click_track
+
+    clip, _ = click_track(120, duration_s=6.0)
+    sf.write(tmp_path / "groove.wav", clip.samples.T, clip.sample_rate_hz, subtype="PCM_16")
+    args = ["evaluate", str(tmp_path / "groove.wav"), "--toward", "rock", "--mode", "band", "--band-level-db=-9,-3",
+            "--iterations", "1", "--out-dir", str(tmp_path / "out")]  # fmt: skip
+    assert main([*args, "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["band_level_db"] for r in rows] == [-9.0, -3.0]
+    for row in rows:
+        assert [j["model"] for j in row["judges"]] == ["mtt-musicnn", "mtt-vgg"]
+        assert row["verdict"] in ("confirmed by both", "confirmed by one", "partly heard", "not heard")
+        assert 0.0 <= row["chroma_similarity"] <= 1.0 and row["true_peak_dbtp"] <= -1.0 + 1e-3
+        assert abs(row["delta_lu"]) <= 0.5
+    assert main([*args[:-2], "--out-dir", str(tmp_path / "out2")]) == 0
+    summary = capsys.readouterr().out
+    assert "band level -9 dB: confirmed by one judge" in summary and "band level -3 dB" in summary

@@ -13,6 +13,7 @@ from deeptrance_gui.core.analysis.chroma import chroma_similarity
 from deeptrance_gui.core.audio.clip import AudioClip
 from deeptrance_gui.core.dream.verdict import JudgeVerdict, PanelVerdict, judge_verdict
 from deeptrance_gui.core.dsp.loudness import integrated_loudness_lufs, true_peak_dbtp
+from deeptrance_gui.core.model.predictions import Predictions
 
 
 def _entry(verdict: JudgeVerdict) -> dict[str, Any]:
@@ -34,8 +35,12 @@ def evaluate_take(
     dreamers: Sequence[str],
     judges: Sequence[str],
     load_model: Callable[[str], Any],
+    before: dict[str, Predictions] | None = None,
 ) -> dict[str, Any]:
     """Scores of ``dreamed`` against ``original`` (same rate and shape) for target ``tag``.
+
+    ``before`` caches each model's predictions of ``original`` (by model name) across calls on
+    the same original: several targets and band levels of one clip predict it once.
 
     Returns
     -------
@@ -46,9 +51,13 @@ def evaluate_take(
     """
     from deeptrance_gui.core.model.predict import predict
 
+    heard = {} if before is None else before
+
     def verdict_of(name: str) -> JudgeVerdict:
         model = load_model(name)
-        return judge_verdict(tag, predict(original, model).track(), predict(dreamed, model).track())
+        if name not in heard:
+            heard[name] = predict(original, model).track()
+        return judge_verdict(tag, heard[name], predict(dreamed, model).track())
 
     dreamer = verdict_of(dreamers[0])
     panel = PanelVerdict(tag, tuple(verdict_of(name) for name in judges))
