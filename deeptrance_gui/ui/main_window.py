@@ -764,14 +764,25 @@ class MainWindow(QMainWindow):
         if session.everything_heard:
             self.player.publish_region(take.start_s, take.audio)
             return
-        rate = self.track.clip.sample_rate_hz
-        worker = create_worker(session.mix, sample_rate_hz=rate, _start_thread=False, _ignore_errors=True)
-        worker.returned.connect(functools.partial(self._band_mixed, take))
+        from deeptrance_gui.core.band.take import band_mix
+
+        # The worker gets a snapshot: the GUI may toggle again while it mixes.
+        worker = create_worker(
+            band_mix,
+            session.take,
+            sample_rate_hz=self.track.clip.sample_rate_hz,
+            muted=frozenset(session.muted),
+            soloed=frozenset(session.soloed),
+            _start_thread=False,
+            _ignore_errors=True,
+        )
+        worker.returned.connect(functools.partial(self._band_mixed, take, session.heard()))
         worker.errored.connect(lambda err: self.show_error("Could not mix the band", str(err)))
         self._start(worker)
 
-    def _band_mixed(self, take: Take, audio: Any) -> None:
-        if self.take_list.current_take() is take:
+    def _band_mixed(self, take: Take, heard: tuple[str, ...], audio: Any) -> None:
+        # Publish only if nothing changed since: an older mix finishing late is dropped.
+        if self.take_list.current_take() is take and self.band_session.heard() == heard:
             self.player.publish_region(take.start_s, audio)
             self.bandMixed.emit(audio)
 

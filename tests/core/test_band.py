@@ -259,3 +259,26 @@ def test_keep_whats_done_ends_a_band_dream_with_a_final_step(clip_and_analysis: 
         finish.set()
     assert len(steps) == 2 and steps[-1].final and steps[-1].iteration == 2
     assert steps[-1].band is not None and steps[-1].audio is not None
+
+
+def test_band_session_mute_solo_rules(clip_and_analysis: tuple, models: tuple) -> None:
+    from deeptrance_gui.core.band.session import BandSession
+
+    clip, _ = clip_and_analysis
+    take = band_steps(clip, models)[-1].band
+    session = BandSession()
+    changes = []
+    session.observe(lambda: changes.append(session.heard()))
+    session.set_take(take)
+    assert session.everything_heard and session.names[-1] == ORIGINAL
+    session.set_muted("drums", True)
+    assert "drums" not in session.heard() and not session.everything_heard
+    session.set_soloed("bass", True)
+    assert session.heard() == ("bass",)  # solo wins over mute
+    session.set_soloed("bass", False)
+    session.set_muted("drums", False)
+    assert session.everything_heard and len(changes) == 5
+    with pytest.raises(KeyError, match="no part 'cowbell'"):
+        session.set_muted("cowbell", True)
+    session.set_take(None)
+    assert session.names == () and not session.muted

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from deeptrance_gui.core.audio.clip import FloatArray
-from deeptrance_gui.core.band.take import ORIGINAL, BandTake, band_mix
+from deeptrance_gui.core.band.take import ORIGINAL, BandTake
 
 
 class BandSession:
-    """Mute/solo state over one :class:`BandTake`; tells observers when what is heard changes."""
+    """Mute/solo state over one :class:`BandTake`; tells observers when what is heard changes.
+    The mix itself is :func:`~deeptrance_gui.core.band.take.band_mix` of a snapshot."""
 
     def __init__(self) -> None:
         self.take: BandTake | None = None
@@ -61,12 +61,6 @@ class BandSession:
     def everything_heard(self) -> bool:
         """No mute or solo in effect: the take's own mix is what plays."""
         return set(self.heard()) == set(self.names)
-
-    def mix(self, *, sample_rate_hz: int) -> FloatArray:
-        """The region as heard now (loudness-matched, true-peak limited). Worker thread."""
-        if self.take is None:
-            raise ValueError("no band take")
-        return band_mix(self.take, sample_rate_hz=sample_rate_hz, muted=self.muted, soloed=self.soloed)
 
     def _check(self, name: str) -> None:
         if name not in self.names:
