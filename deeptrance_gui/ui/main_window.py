@@ -499,7 +499,7 @@ class MainWindow(QMainWindow):
             from deeptrance_gui.core.dream.takes import splice
             from deeptrance_gui.core.model.predict import predict
 
-            return predict(clip if take is None else splice(clip, take.final), model)
+            return predict(clip if take is None else splice(clip, take.final), model, tail=True)
 
         def done(prediction: Any) -> None:
             if take is not None:

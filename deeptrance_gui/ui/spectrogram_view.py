@@ -220,6 +220,8 @@ class SpectrogramView(QWidget):
         for item in getattr(self, "_beat_items", []):
             self.plot.removeItem(item)
         self._beat_items: list[pg.GraphicsObject] = []
+        self.beat_count = 0
+        self.chord_labels: list[str] = []
         if beat_times_s.size == 0 or self._spectrogram is None:
             return
         f = self._spectrogram.frequencies_hz
@@ -243,7 +245,7 @@ class SpectrogramView(QWidget):
                 self._beat_items.append(label)
             previous = name
         self.beat_count = int(beat_times_s.size)
-        self.chord_labels = [item.textItem.toPlainText() for item in self._beat_items[1:]]
+        self.chord_labels = [item.textItem.toPlainText() for item in self._beat_items[1:]]  # shown, in order
 
     def stop(self) -> None:
         """Stop the update timer (window closing)."""

@@ -472,7 +472,7 @@ def warm_up(model: LoadedModel) -> None:
 
 def calibrate(model: LoadedModel) -> float:
     """Seconds per patch-iteration of a mask dream on this machine, measured on 10 patches of
-    noise (2 iterations; the second is timed). Worker thread; ≈ 0.5–1 s."""
+    noise (3 iterations; the second is timed). Worker thread; ≈ 0.5–1 s."""
     rng = np.random.default_rng(0)
     frames = PATCH_FRAMES * HOP * 10
     clip = AudioClip((rng.standard_normal((1, frames)) * 0.1).astype(np.float32), SAMPLE_RATE_HZ)

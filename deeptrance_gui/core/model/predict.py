@@ -92,7 +92,8 @@ class TagPrediction:
         if self.padded:  # one repeat-padded patch stands for the whole short clip
             return self.patch_probs, np.array([0.0, self.duration_s])
         edges = np.append(self.patch_starts_s, self.patch_starts_s[-1] + PATCH_S)
-        if self.tail_probs is None:
+        if self.tail_probs is None:  # a tail under MIN_TAIL_S (or not asked for) joins the last column
+            edges[-1] = max(edges[-1], self.duration_s)
             return self.patch_probs, edges
         return np.vstack([self.patch_probs, self.tail_probs[None, :]]), np.append(edges, self.duration_s)
 
@@ -126,7 +127,7 @@ def predict_patches(model: LoadedModel, patches: torch.Tensor, *, batch_size: in
     return torch.cat(outputs).numpy().astype(np.float32)
 
 
-def predict(clip: AudioClip, model: LoadedModel, *, batch_size: int = 8) -> TagPrediction:
+def predict(clip: AudioClip, model: LoadedModel, *, batch_size: int = 8, tail: bool = False) -> TagPrediction:
     """Per-patch and track-level tag probabilities of ``clip``.
 
     Parameters
@@ -137,6 +138,8 @@ def predict(clip: AudioClip, model: LoadedModel, *, batch_size: int = 8) -> TagP
         A loaded tagger.
     batch_size
         Patches per forward pass.
+    tail
+        Also predict the trailing partial patch (``tail_probs``, for a genre-over-time view).
 
     Returns
     -------
@@ -145,19 +148,21 @@ def predict(clip: AudioClip, model: LoadedModel, *, batch_size: int = 8) -> TagP
     if clip.frames == 0:
         raise ValueError("cannot predict tags of an empty clip")
     return predict_waveform(
-        torch.from_numpy(np.ascontiguousarray(model_waveform(clip))), model, batch_size=batch_size
+        torch.from_numpy(np.ascontiguousarray(model_waveform(clip))), model, batch_size=batch_size, tail=tail
     )
 
 
-def predict_waveform(wave: torch.Tensor, model: LoadedModel, *, batch_size: int = 8) -> TagPrediction:
+def predict_waveform(
+    wave: torch.Tensor, model: LoadedModel, *, batch_size: int = 8, tail: bool = False
+) -> TagPrediction:
     """:func:`predict` for audio already in the model's view: 16 kHz mono, shape (samples,)."""
     with torch.inference_mode():
         patches, padded = waveform_patches(model, wave)
-        tail = None
+        tail_probs = None
         leftover = wave[patches.shape[0] * PATCH_SAMPLES :]
-        if not padded and leftover.shape[-1] >= MIN_TAIL_S * SAMPLE_RATE_HZ:
+        if tail and not padded and leftover.shape[-1] >= MIN_TAIL_S * SAMPLE_RATE_HZ:
             tail_patches, _ = waveform_patches(model, leftover)
-            tail = predict_patches(model, tail_patches[:1])[0]
+            tail_probs = predict_patches(model, tail_patches[:1])[0]
     probs = predict_patches(model, patches, batch_size=batch_size)
     starts = np.arange(probs.shape[0], dtype=np.float64) * PATCH_S
     return TagPrediction(
@@ -167,6 +172,6 @@ def predict_waveform(wave: torch.Tensor, model: LoadedModel, *, batch_size: int 
         patch_probs=probs,
         patch_starts_s=starts,
         padded=padded,
-        tail_probs=tail,
+        tail_probs=tail_probs,
         duration_s=wave.shape[-1] / SAMPLE_RATE_HZ,
     )
