@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from deeptrance_gui.core.atomic import atomic_write, check_writable
+from deeptrance_gui.core.atomic import atomic_write
 from deeptrance_gui.core.audio.clip import AudioClip
 from deeptrance_gui.core.errors import AudioWriteError
 
@@ -60,9 +60,10 @@ def save_audio(
     if chosen not in subtypes:
         raise AudioWriteError(f"{dest}: {fmt} supports {', '.join(subtypes)}, not {chosen}")
     size = wav_size_bytes(clip.frames, clip.channels, chosen)
-    check_writable(dest, overwrite=True, size_bytes=size)  # name, folder, space; existence below
+    if fmt == "FLAC":  # music compresses to ≈ 50–70 %; a write that still runs out is caught as ENOSPC
+        size = int(size * 0.7)
     source = clip.source.path if clip.source is not None else None
-    if source is not None and dest.exists() and _same_file(dest, source):
+    if source is not None and _same_file(dest, source):
         raise AudioWriteError(f"{dest}: that is the file the audio came from; choose another name")
 
     data = clip.samples.T
@@ -86,5 +87,5 @@ def wav_size_bytes(frames: int, channels: int, subtype: str) -> int:
 def _same_file(a: Path, b: Path) -> bool:
     try:
         return os.path.samefile(a, b)
-    except OSError:
+    except OSError:  # either missing (or a name too long to exist): not the same file
         return False
