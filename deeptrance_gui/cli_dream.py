@@ -74,7 +74,8 @@ def run_request(clip: Any, request: Any, *, progress: bool = True) -> Any:
     from deeptrance_gui.core.dream.takes import dream_request
     from deeptrance_gui.core.model.loading import load_model
 
-    steps = dream_request(clip, request, load_model=load_model)
+    # Nobody listens to a headless dream: each window is rendered once (same result, less work).
+    steps = dream_request(clip, request, load_model=load_model, live=False)
     final = None
     with tqdm(total=None, unit="it", disable=not progress, file=sys.stderr, leave=False) as bar:
         for step in steps:
@@ -132,7 +133,9 @@ def _cmd_dream(args: argparse.Namespace) -> int:
     save_audio(splice(clip, final), out, subtype=subtype, overwrite=args.force)
     written = [out]
     if args.stems and final.band is not None:
-        written += export_stems(final.band, out, sample_rate_hz=clip.sample_rate_hz, subtype=subtype, overwrite=args.force)
+        written += export_stems(
+            final.band, out, sample_rate_hz=clip.sample_rate_hz, subtype=subtype, overwrite=args.force
+        )
     if args.midi and final.band is not None:
         written.append(export_midi(final.band, midi_path(out), overwrite=args.force))
     record = sidecar_record(request, final, input_path=source, output_path=out)
@@ -214,7 +217,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
                     file=path.name,
                     mode=request.settings.mode,
                     band_level_db=level,
-        band_original_eq_db=args.band_original_eq_db,
+                    band_original_eq_db=args.band_original_eq_db,
                     seconds=seconds,
                     seconds_per_iteration=seconds / final.iteration,
                 )
@@ -349,9 +352,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     dream.add_argument("--force", action="store_true", help="overwrite OUT and its sidecar")
     dream.add_argument(
-        "--band-level-db", type=float, default=-6.0, help="band mode: band loudness relative to the track, -18…0 dB"
+        "--band-level-db",
+        type=float,
+        default=-6.0,
+        help="band mode: band loudness relative to the track, -18…0 dB",
     )
-    dream.add_argument("--stems", action="store_true", help="band mode: also write OUT.<part>.wav per part + original")
+    dream.add_argument(
+        "--stems", action="store_true", help="band mode: also write OUT.<part>.wav per part + original"
+    )
     dream.add_argument("--midi", action="store_true", help="band mode: also write OUT.mid (the parts as dreamed)")
     dream.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_dream_options(dream)

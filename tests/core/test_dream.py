@@ -230,3 +230,24 @@ def test_sidecars_from_before_the_judge_panel_still_load() -> None:
     assert request.judges == ("mtt-musicnn",) and request.settings.mode == "mask"
     old["judge"] = None
     assert DreamRequest.from_dict(old).judges == ()
+
+
+def test_a_headless_dream_renders_once_per_window_with_the_same_result(models: tuple) -> None:
+    """How many renders a window gets while someone listens depends on the clock; the result
+    must not (a sidecar reproduces it, and the CLI renders only once per window)."""
+    dreamer, judge = models
+    clip = music(duration_s=9.0, rate=16_000)
+    base = {"iterations": 3, "window_patches": 1}
+    listened = list(
+        dream(clip, [dreamer], judges=[judge], objective=Objective(toward="rock"),
+              settings=DreamSettings(**base, render_interval_s=0.0), seed=4)
+    )  # fmt: skip
+    headless = list(
+        dream(clip, [dreamer], judges=[judge], objective=Objective(toward="rock"),
+              settings=DreamSettings(**base, render_interval_s=0.0), seed=4, live=False)
+    )  # fmt: skip
+    assert sum(s.audio is not None for s in listened[:-1]) == 8  # every iteration but the last
+    assert sum(s.audio is not None for s in headless[:-1]) == 2  # one per window; the third is the final
+    assert not any(s.span_patch_probs is not None for s in headless)
+    np.testing.assert_array_equal(listened[-1].audio, headless[-1].audio)
+    np.testing.assert_array_equal(listened[-1].judges[0].probs, headless[-1].judges[0].probs)

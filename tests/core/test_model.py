@@ -19,7 +19,13 @@ from deeptrance_gui.core.model.genres import FMA_GENRES, FMA_MAPPING, GENRE_TAGS
 from deeptrance_gui.core.model.layers import layer_catalogue
 from deeptrance_gui.core.model.loading import clear_cache, load_model, load_network_from_file
 from deeptrance_gui.core.model.networks import Musicnn, Vgg
-from deeptrance_gui.core.model.predict import model_waveform, predict, waveform_patches
+from deeptrance_gui.core.model.predict import (
+    INFERENCE_BATCH_PATCHES,
+    model_waveform,
+    predict,
+    predict_patches,
+    waveform_patches,
+)
 from tests.conftest import FIXTURES, ROOT, tone
 
 REFERENCE = np.load(FIXTURES / "musicnn_reference.npz")
@@ -197,13 +203,23 @@ def test_user_models_are_listed(tmp_path: Path) -> None:
     assert registry.get_spec("mtt-vgg").judge_default == "msd-musicnn"
 
 
-def test_fused_pooling_matches_plain_autograd() -> None:
-    """The dreaming path (fused max pooling, sparse backward) equals PyTorch's plain ops."""
+@pytest.mark.parametrize("source", ["noise", "demo"])
+def test_fused_pooling_matches_plain_autograd(source: str) -> None:
+    """The dreaming path (fused max pooling, sparse backward) equals PyTorch's plain ops, on
+    noise (winners everywhere) and on music (few channels win, often at shared positions)."""
     from deeptrance_gui.core.model import networks
 
-    network = load_model("msd-musicnn").network
+    model = load_model("msd-musicnn")
+    network = model.network
     torch.manual_seed(0)
-    x = (torch.rand(2, 187, 96) * 3).requires_grad_(True)
+    if source == "noise":
+        x = (torch.rand(2, 187, 96) * 3).requires_grad_(True)
+    else:
+        with torch.no_grad():
+            patches, _ = waveform_patches(
+                model, torch.from_numpy(model_waveform(load_audio(paths.demo_clip_path())))
+            )
+        x = patches[:2].clone().requires_grad_(True)
     out = network(x)
     out[:, 4].sum().backward()
     fused_grad = x.grad.clone()
@@ -217,3 +233,12 @@ def test_fused_pooling_matches_plain_autograd() -> None:
         networks.conv_relu_bn_max = original
     assert torch.allclose(out, plain, atol=1e-4)
     assert ((fused_grad - x.grad).abs().max() / x.grad.abs().max()) < 1e-5
+
+
+def test_inference_in_passes_of_two_equals_one_pass() -> None:
+    model = load_model("mtt-vgg")
+    with torch.no_grad():
+        patches, _ = waveform_patches(model, torch.from_numpy(model_waveform(load_audio(paths.demo_clip_path()))))
+        one_pass = model.probabilities(model.network(patches)).numpy()
+    assert patches.shape[0] > INFERENCE_BATCH_PATCHES  # more than one pass
+    np.testing.assert_allclose(predict_patches(model, patches), one_pass, atol=1e-6)

@@ -236,3 +236,14 @@ def test_interrupt_and_resume(synthetic: Path, tmp_path: Path) -> None:
             cache_root=tmp_path / "cache",
             resume=True,
         )
+
+
+def test_decode_workers_start_with_one_blas_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    from deeptrance_gui.core.train.features import _one_blas_thread_per_child
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "7")
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    with _one_blas_thread_per_child():
+        assert os.environ["OMP_NUM_THREADS"] == os.environ["OPENBLAS_NUM_THREADS"] == "1"
+    assert os.environ["OMP_NUM_THREADS"] == "7"
+    assert "OPENBLAS_NUM_THREADS" not in os.environ

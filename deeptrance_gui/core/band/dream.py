@@ -113,7 +113,10 @@ class _BandShape:
         return [self.level, self.eq, self.choice, *extra]
 
     def original_gain(
-        self, freq_weights: torch.Tensor, bars: tuple[torch.Tensor, torch.Tensor, torch.Tensor], taper: torch.Tensor
+        self,
+        freq_weights: torch.Tensor,
+        bars: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+        taper: torch.Tensor,
     ) -> torch.Tensor | None:
         """Linear EQ gain on the original, (frames, bins), tapered to 0 dB at the region's
         borders; None when the EQ on the original is off."""
@@ -146,9 +149,10 @@ class _BandShape:
         eq_db = self.settings.band_eq_db * torch.tanh(self.eq[chosen])  # (P, B, bars)
         per_bin = torch.einsum("fb,pbn->pnf", freq_weights, eq_db)  # (P, bars, bins)
         total_db = per_bin + self.levels_db()[chosen, :, None]
-        frames_db = total_db.index_select(1, lower) * (1 - frac)[None, :, None] + total_db.index_select(
-            1, upper
-        ) * frac[None, :, None]
+        frames_db = (
+            total_db.index_select(1, lower) * (1 - frac)[None, :, None]
+            + total_db.index_select(1, upper) * frac[None, :, None]
+        )
         return torch.pow(10.0, frames_db / 20.0)
 
 
@@ -164,6 +168,7 @@ def band_dream(
     seed: int | None = None,
     cancel: threading.Event | None = None,
     finish: threading.Event | None = None,
+    live: bool = True,
 ) -> Iterator[DreamStep]:
     """Dream a band toward ``objective.toward`` (a style tag); see the module docstring.
 
@@ -202,6 +207,7 @@ def band_dream(
     return _run(
         clip, models, tuple(judges), objectives, settings, r0, r1, analysis, arrangement, soundfont,
         torch.Generator().manual_seed(0 if seed is None else int(seed)), cancel, finish or threading.Event(),
+        live,
     )  # fmt: skip
 
 
@@ -219,11 +225,13 @@ def _run(
     generator: torch.Generator,
     cancel: threading.Event,
     finish: threading.Event,
+    live: bool,
 ) -> Iterator[DreamStep]:
     started = time.monotonic()
     rate = clip.sample_rate_hz
     duration_s = (r1 - r0) / rate
     original = np.ascontiguousarray(clip.samples[:, r0:r1])
+
     def stem(part: int, variant: int) -> FloatArray:
         """A part variant at the source rate, at the style's balance. Rendered when needed, not
         kept: rendering is deterministic and cheap, a minute of every variant is not."""
@@ -258,7 +266,9 @@ def _run(
     freq16 = torch.from_numpy(
         mask_grid.frequency_weights(
             bin_frequencies_hz(n_fft=N_FFT, sample_rate_hz=SAMPLE_RATE_HZ),
-            n_bands=settings.band_eq_bands, low_hz=EQ_LOW_HZ, high_hz=EQ_HIGH_HZ,
+            n_bands=settings.band_eq_bands,
+            low_hz=EQ_LOW_HZ,
+            high_hz=EQ_HIGH_HZ,
         )
     )
     renderer = _BandRenderer(original, stem, arrangement, settings, rate, duration_s)
@@ -298,7 +308,9 @@ def _run(
         take = None
         # A band render is the whole region (every part at full rate, loudness, limiter), so it
         # is paced by its own cost too: renders and judges take at most ≈ 1/4 of the time.
-        if final or iteration == 1 or now - last_render >= max(settings.render_interval_s, 3 * render_cost):
+        if final or (
+            live and (iteration == 1 or now - last_render >= max(settings.render_interval_s, 3 * render_cost))
+        ):
             take = renderer.take(shape, analysis, soundfont)
             mixed_audio = renderer.mix(take)
             audio = _readonly(mixed_audio) if not final else mixed_audio
@@ -330,7 +342,9 @@ def _run(
             audio=audio,
             spectrogram=spectrogram,
             spectrogram_first_column=r0 // DISPLAY_HOP,
-            dreamers=tuple(_predict_audio(m, audio, rate) for m in models) if final and audio is not None else dreamers_now,
+            dreamers=tuple(_predict_audio(m, audio, rate) for m in models)
+            if final and audio is not None
+            else dreamers_now,
             judges=judges_now,
             dreamers_before=dreamers_before,
             judges_before=judges_before,
@@ -371,10 +385,16 @@ class _BandRenderer:
         self.freq = torch.from_numpy(
             mask_grid.frequency_weights(
                 bin_frequencies_hz(n_fft=DISPLAY_N_FFT, sample_rate_hz=rate),
-                n_bands=settings.band_eq_bands, low_hz=EQ_LOW_HZ, high_hz=EQ_HIGH_HZ,
+                n_bands=settings.band_eq_bands,
+                low_hz=EQ_LOW_HZ,
+                high_hz=EQ_HIGH_HZ,
             )
         )
-        fade = np.clip(np.minimum(np.arange(self.frames), self.frames - 1 - np.arange(self.frames)) / (EDGE_FADE_S * rate), 0, 1)
+        fade = np.clip(
+            np.minimum(np.arange(self.frames), self.frames - 1 - np.arange(self.frames)) / (EDGE_FADE_S * rate),
+            0,
+            1,
+        )
         self.edge = fade.astype(np.float32)[None, :]
 
     def _spectrum(self, part: int, variant: int) -> npt.NDArray[np.complex64]:
@@ -390,7 +410,9 @@ class _BandRenderer:
     def take(self, shape: _BandShape, analysis: MusicalAnalysis, soundfont: SoundFont) -> BandTake:
         with torch.no_grad():
             weights = shape.weights(TEMPERATURE_END).numpy()
-            chosen = tuple(int(np.argmax(w[: len(p.variants)])) for w, p in zip(weights, self.arrangement.parts, strict=True))
+            chosen = tuple(
+                int(np.argmax(w[: len(p.variants)])) for w, p in zip(weights, self.arrangement.parts, strict=True)
+            )
             levels = shape.levels_db().numpy()
         processed = []
         for p, v in enumerate(chosen):
@@ -436,7 +458,10 @@ class _BandRenderer:
         assert take.stems is not None and take.original is not None
         mix = take.original + np.sum(take.stems, axis=0)
         return match_and_limit(
-            mix, reference_lufs=self.reference_lufs, sample_rate_hz=self.rate, ceiling_dbtp=self.settings.ceiling_dbtp
+            mix,
+            reference_lufs=self.reference_lufs,
+            sample_rate_hz=self.rate,
+            ceiling_dbtp=self.settings.ceiling_dbtp,
         )
 
     def display(self, clip: AudioClip, r0: int, audio: FloatArray) -> DisplaySpectrogram:

@@ -230,6 +230,7 @@ def dream(
     seed: int | None = None,
     cancel: threading.Event | None = None,
     finish: threading.Event | None = None,
+    live: bool = True,
 ) -> Iterator[DreamStep]:
     """Dream ``clip`` with ``models``, yielding one immutable step per iteration.
 
@@ -257,6 +258,10 @@ def dream(
     finish
         Set it to stop early and keep what is done: the window being dreamed is rendered as it
         stands, windows not reached stay original, and a final step follows.
+    live
+        Render and judge while dreaming (at most every ``settings.render_interval_s`` and
+        ``judge_interval_s``) for someone listening. False (headless runs, the CLI): each
+        window is rendered once, when its iterations are done; the result is the same.
 
     Yields
     ------
@@ -275,7 +280,7 @@ def dream(
 
         return band_dream(
             clip, models, objective=objective, settings=settings, judges=judges, region=region,
-            start_s=start_s, seed=seed, cancel=cancel, finish=finish,
+            start_s=start_s, seed=seed, cancel=cancel, finish=finish, live=live,
         )  # fmt: skip
     _check_models(models, judges)
     objectives = _Objectives(objective, models, settings.objective_ceiling)
@@ -286,8 +291,18 @@ def dream(
     cancel = cancel or threading.Event()
     generator = torch.Generator().manual_seed(0 if seed is None else int(seed))
     return _run(
-        clip, models, tuple(judges), objectives, settings, r0, r1, start_s, generator, cancel,
+        clip,
+        models,
+        tuple(judges),
+        objectives,
+        settings,
+        r0,
+        r1,
+        start_s,
+        generator,
+        cancel,
         finish or threading.Event(),
+        live,
     )
 
 
@@ -303,6 +318,7 @@ def _run(
     generator: torch.Generator,
     cancel: threading.Event,
     finish: threading.Event,
+    live: bool,
 ) -> Iterator[DreamStep]:
     started = time.monotonic()
     rate = clip.sample_rate_hz
@@ -390,7 +406,7 @@ def _run(
             first_column = 0
             span_start = region_start_s
             now = time.monotonic()
-            if last_of_window or now - last_render >= settings.render_interval_s:
+            if last_of_window or (live and now - last_render >= settings.render_interval_s):
                 last_render = now
                 with torch.no_grad():
                     if settings.mode == "mask":
@@ -402,7 +418,7 @@ def _run(
                         )
                 audio = _readonly(span)
                 span_start = (r0 + window.start_src) / clip.sample_rate_hz
-                if last_of_window or now - last_judge >= settings.judge_interval_s:
+                if live and (last_of_window or now - last_judge >= settings.judge_interval_s):
                     last_judge = now
                     judges_now, span_view = _listen(judges, models[0], audio, rate)
             if last_of_window:
@@ -592,11 +608,17 @@ class _Renderer:
         lower, upper, frac = mask_grid.linear_indices(
             times / self.settings.mask_step_s - first_step, gains_db.shape[1]
         )
-        bands = self.freq_full @ gains_db.astype(np.float32)  # (bins, steps)
-        grid = bands[:, lower] * (1 - frac) + bands[:, upper] * frac  # (bins, frames)
-        grid = np.clip(grid, -self.high_cap[:, None], self.high_cap[:, None]) * self.high_scale[:, None]
-        grid *= mask_grid.edge_taper(times, duration_s=self.region_duration_s)[None, :]
-        masked = spec * np.exp(grid.astype(np.float32) * np.float32(np.log(10.0) / 20.0))[None]
+        # Both maps are linear: interpolate the few bands in time first, then one matmul to
+        # (bins, frames); the other order gathered two (bins, frames) arrays per render.
+        gains = gains_db.astype(np.float32, copy=False)
+        per_frame = gains[:, lower] * (1 - frac) + gains[:, upper] * frac  # (bands, frames)
+        grid = self.freq_full @ per_frame  # (bins, frames), float32
+        np.clip(grid, -self.high_cap[:, None], self.high_cap[:, None], out=grid)
+        grid *= self.high_scale[:, None]
+        grid *= (mask_grid.edge_taper(times, duration_s=self.region_duration_s) * (np.log(10.0) / 20.0)).astype(
+            np.float32
+        )[None, :]
+        masked = spec * np.exp(grid, out=grid)[None]
         audio = istft(masked, frames=end - start, n_fft=DISPLAY_N_FFT, hop=DISPLAY_HOP)
         a = self.r0 + window.start_src - start
         span = audio[:, a : a + window.end_src - window.start_src]
@@ -622,16 +644,20 @@ class _Renderer:
         return 0.0 if current is None else reference_lufs - current
 
     def _splice(self, span: FloatArray, window: _Window, buffer: FloatArray) -> FloatArray:
-        """Crossfade the span's inner edges into what the buffer holds, write it, return it."""
+        """Crossfade the span's inner edges from and into the original, write it into the
+        buffer, return it. The original, not what the buffer holds: that may be an earlier
+        render of this window, and how many renders a window gets depends on the clock, so
+        the result would too (a sidecar could not reproduce it)."""
         span = np.array(span, dtype=np.float32)
         n = min(span.shape[1] // 4, int(SPAN_CROSSFADE_S * self.rate))
         a, b = window.start_src, window.end_src
         if n > 0:
             ramp = np.linspace(0.0, 1.0, n, dtype=np.float32)
+            original = self.clip.samples[:, self.r0 : self.r1]
             if a > 0:
-                span[:, :n] = buffer[:, a : a + n] * (1 - ramp) + span[:, :n] * ramp
+                span[:, :n] = original[:, a : a + n] * (1 - ramp) + span[:, :n] * ramp
             if b < buffer.shape[1]:
-                span[:, -n:] = span[:, -n:] * (1 - ramp) + buffer[:, b - n : b] * ramp
+                span[:, -n:] = span[:, -n:] * (1 - ramp) + original[:, b - n : b] * ramp
         # Intermediate spans are heard while dreaming: keep them under the ceiling too, with
         # the fast preview limiter (the final render runs the exact, oversampled one).
         span = true_peak_limit(

@@ -89,8 +89,10 @@ def dream_request(
     load_model: Callable[[str], Any],
     cancel: threading.Event | None = None,
     finish: threading.Event | None = None,
+    live: bool = True,
 ) -> Iterator[DreamStep]:
-    """Start the dream ``request`` describes; models come from ``load_model(name)``.
+    """Start the dream ``request`` describes; models come from ``load_model(name)``;
+    ``live`` as in :func:`~deeptrance_gui.core.dream.engine.dream`.
 
     Raises what :func:`~deeptrance_gui.core.dream.engine.dream` raises, before the first step.
     """
@@ -109,6 +111,7 @@ def dream_request(
         seed=request.seed,
         cancel=cancel,
         finish=finish,
+        live=live,
     )
 
 
@@ -178,7 +181,9 @@ def sidecar_record(
             "judges": [_scores(p, tags) for p in final.judges],
         },
         "band": None if final.band is None else _band_record(final.band),
-        "verdict": None if not tags or not final.judged else panel_verdict(
+        "verdict": None
+        if not tags or not final.judged
+        else panel_verdict(
             tags[0], final.judges_before, final.judges, toward=request.objective.toward is not None
         ).summary(),
     }
@@ -193,7 +198,13 @@ def _band_record(band: Any) -> dict[str, Any]:
         "downbeat_index": analysis.downbeat_index,
         "chords": analysis.chord_names(),
         "parts": [
-            {"role": role, "variant": v.name, "program": v.program, "bank": v.bank, "levels_db": [round(float(x), 3) for x in lv]}
+            {
+                "role": role,
+                "variant": v.name,
+                "program": v.program,
+                "bank": v.bank,
+                "levels_db": [round(float(x), 3) for x in lv],
+            }
             for role, v, lv in zip(band.part_names, band.chosen_variants(), band.levels_db, strict=True)
         ],
         "band_level_db": band.band_level_db,

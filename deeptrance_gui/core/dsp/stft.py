@@ -72,7 +72,7 @@ def istft(spec: ComplexArray, *, frames: int, n_fft: int = 2048, hop: int = 512)
     """
     channels, _, n_frames = spec.shape
     window = _window(n_fft)
-    chunks = sp_fft.irfft(np.swapaxes(spec, -1, -2), n=n_fft, axis=-1, workers=-1).astype(np.float32)
+    chunks = sp_fft.irfft(np.swapaxes(spec, -1, -2), n=n_fft, axis=-1, workers=-1).astype(np.float32, copy=False)
     chunks *= window
     per = n_fft // hop
     out = np.zeros((channels, n_frames + per - 1, hop), np.float32)

@@ -11,8 +11,6 @@ tests) so the app does not need librosa, numba and llvmlite at run time.
 
 from __future__ import annotations
 
-import numpy as np
-import numpy.typing as npt
 import torch
 
 # The front end's numbers live in .geometry (torch-free, for planning on the start-up path).
@@ -44,56 +42,8 @@ from deeptrance_gui.core.model.geometry import (
     SAMPLE_RATE_HZ as SAMPLE_RATE_HZ,
 )
 
-
-def _hz_to_mel_slaney(hz: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    f_sp = 200.0 / 3
-    mels = hz / f_sp
-    min_log_hz = 1000.0
-    min_log_mel = min_log_hz / f_sp
-    logstep = np.log(6.4) / 27.0
-    log_region = hz >= min_log_hz
-    mels = np.where(log_region, min_log_mel + np.log(np.maximum(hz, min_log_hz) / min_log_hz) / logstep, mels)
-    return mels
-
-
-def _mel_to_hz_slaney(mels: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    f_sp = 200.0 / 3
-    freqs = f_sp * mels
-    min_log_hz = 1000.0
-    min_log_mel = min_log_hz / f_sp
-    logstep = np.log(6.4) / 27.0
-    log_region = mels >= min_log_mel
-    return np.where(log_region, min_log_hz * np.exp(logstep * (mels - min_log_mel)), freqs)
-
-
-def mel_filterbank(
-    *,
-    sample_rate_hz: int = SAMPLE_RATE_HZ,
-    n_fft: int = N_FFT,
-    n_mels: int = N_MELS,
-    fmin_hz: float = 0.0,
-    fmax_hz: float = FMAX_HZ,
-) -> npt.NDArray[np.float32]:
-    """Slaney-scale, area-normalised mel filterbank (librosa's default).
-
-    Returns
-    -------
-    numpy.ndarray
-        float32, shape (n_mels, n_fft // 2 + 1).
-    """
-    fft_freqs = np.fft.rfftfreq(n_fft, 1.0 / sample_rate_hz)
-    mel_points = np.linspace(
-        _hz_to_mel_slaney(np.array(fmin_hz)), _hz_to_mel_slaney(np.array(fmax_hz)), n_mels + 2
-    )
-    mel_f = _mel_to_hz_slaney(mel_points)
-    fdiff = np.diff(mel_f)
-    ramps = mel_f[:, None] - fft_freqs[None, :]
-    lower = -ramps[:-2] / fdiff[:-1, None]
-    upper = ramps[2:] / fdiff[1:, None]
-    weights = np.maximum(0.0, np.minimum(lower, upper))
-    enorm = 2.0 / (mel_f[2 : n_mels + 2] - mel_f[:n_mels])
-    weights *= enorm[:, None]
-    return weights.astype(np.float32)
+# The filterbank lives in .melbank (numpy only, for decode workers that never import torch).
+from deeptrance_gui.core.model.melbank import mel_filterbank as mel_filterbank
 
 
 class MelFrontend(torch.nn.Module):
@@ -105,7 +55,7 @@ class MelFrontend(torch.nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.register_buffer("window", torch.hann_window(N_FFT, periodic=True), persistent=False)
-        self.register_buffer("mel_basis", torch.from_numpy(mel_filterbank()), persistent=False)
+        self.register_buffer("mel_basis", torch.from_numpy(mel_filterbank().copy()), persistent=False)
 
     def power(self, waveform: torch.Tensor) -> torch.Tensor:
         """|STFT|² of ``waveform`` (..., samples) → (..., frames, 257), frames = 1 + samples // 256."""

@@ -116,7 +116,16 @@ def waveform_patches(model: LoadedModel, waveform_16k: torch.Tensor) -> tuple[to
     return to_patches(log_mel), padded
 
 
-def predict_patches(model: LoadedModel, patches: torch.Tensor, *, batch_size: int = 8) -> npt.NDArray[np.float32]:
+# Patches per forward pass. Two keep each layer's activations (a timbral conv's output is 9 MB
+# per patch) near the cache: on the 2-core machine a 30-s clip's 10 patches take 0.13 s in
+# passes of 2 and 0.26 s in one pass of 10 (musicnn; vgg 0.10 s against 0.20 s), with
+# outputs equal to float rounding. `bench/predict.py` keeps the one-pass path as its reference.
+INFERENCE_BATCH_PATCHES = 2
+
+
+def predict_patches(
+    model: LoadedModel, patches: torch.Tensor, *, batch_size: int = INFERENCE_BATCH_PATCHES
+) -> npt.NDArray[np.float32]:
     """Sigmoid probabilities of log-mel patches (n, 187, 96) → (n, n_tags)."""
     outputs = []
     with torch.inference_mode():
@@ -127,7 +136,9 @@ def predict_patches(model: LoadedModel, patches: torch.Tensor, *, batch_size: in
     return torch.cat(outputs).numpy().astype(np.float32)
 
 
-def predict(clip: AudioClip, model: LoadedModel, *, batch_size: int = 8, tail: bool = False) -> TagPrediction:
+def predict(
+    clip: AudioClip, model: LoadedModel, *, batch_size: int = INFERENCE_BATCH_PATCHES, tail: bool = False
+) -> TagPrediction:
     """Per-patch and track-level tag probabilities of ``clip``.
 
     Parameters
@@ -153,7 +164,7 @@ def predict(clip: AudioClip, model: LoadedModel, *, batch_size: int = 8, tail: b
 
 
 def predict_waveform(
-    wave: torch.Tensor, model: LoadedModel, *, batch_size: int = 8, tail: bool = False
+    wave: torch.Tensor, model: LoadedModel, *, batch_size: int = INFERENCE_BATCH_PATCHES, tail: bool = False
 ) -> TagPrediction:
     """:func:`predict` for audio already in the model's view: 16 kHz mono, shape (samples,)."""
     with torch.inference_mode():
