@@ -248,6 +248,20 @@ def test_a_headless_dream_renders_once_per_window_with_the_same_result(models: t
     )  # fmt: skip
     assert sum(s.audio is not None for s in listened[:-1]) == 8  # every iteration but the last
     assert sum(s.audio is not None for s in headless[:-1]) == 2  # one per window; the third is the final
-    assert not any(s.span_patch_probs is not None for s in headless)
+    assert not any(s.span_patch_probs is not None for s in headless[:-1])  # the final carries one
     np.testing.assert_array_equal(listened[-1].audio, headless[-1].audio)
     np.testing.assert_array_equal(listened[-1].judges[0].probs, headless[-1].judges[0].probs)
+
+
+def test_judges_and_the_strip_follow_a_live_dream_from_the_second_render(models: tuple) -> None:
+    dreamer, judge = models
+    settings = DreamSettings(iterations=4, window_patches=1, render_interval_s=0.0, judge_interval_s=0.0)
+    clip = music(duration_s=9.0, rate=16_000)
+    steps = list(dream(clip, [dreamer], judges=[judge], objective=Objective(toward="rock"), settings=settings))
+    rendered = [s for s in steps[:-1] if s.audio is not None]
+    # The first audio goes out before the judges listen; from then on every render is judged.
+    assert rendered[0].span_patch_probs is None and not rendered[0].judges
+    assert all(s.span_patch_probs is not None and s.judges for s in rendered[1:])
+    assert rendered[1].span_patch_probs.shape[1] == len(dreamer.labels)
+    final = steps[-1]
+    assert final.span_patch_probs is not None and final.span_patch_probs.shape[0] == 3  # 9 s: 3 patches

@@ -180,11 +180,13 @@ def test_strip_follows_the_dream_live_and_the_time_axis_seeks(qtbot, window: Mai
     qtbot.waitUntil(lambda: window._track_prediction is not None and window.timeline.rows is not None, timeout=10_000)
     before = window.timeline.rows.copy()
     window.dream_panel.strength.setValue(12.0)
-    live = []
-    window.dreamStep.connect(lambda step: live.append(step.span_patch_probs is not None and not step.final))
+    views = []
+    window.dreamStep.connect(lambda step: views.append(step.span_patch_probs is not None))
     with qtbot.waitSignal(window.dreamFinished, timeout=30_000):
         window.start_dream()
-    assert any(live)  # at least one intermediate step carried the dreamer's view of its span
+    # A 9-s dream lasts about a second: the strip follows it with the final take's view (longer
+    # dreams also send views of rendered spans at the judges' pace; tested in the core).
+    assert views[-1]
     qtbot.waitUntil(lambda: not window.is_dreaming(), timeout=5_000)
     assert not np.array_equal(before, window.timeline.rows)
 

@@ -21,16 +21,14 @@ What the model hears (16 kHz, complex STFT, so parts and track add with their ph
   band rather than replacing it. So ±3 dB is the default; 0 turns it off.
 
 The loop (random roll, chunked backward, normalised gradient, objective ceiling, throttled
-renders and judges) is the engine's; only the parameterisation differs. The rendered mix sets
+renders and judges) is the engine's; :class:`BandPlayAlong` is only the parameterisation. The rendered mix sets
 the band to ``band_level_db`` by BS.1770 loudness, then matches the mix to the original's
 loudness and limits true peak to −1 dBTP.
 """
 
 from __future__ import annotations
 
-import math
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
@@ -39,22 +37,12 @@ import torch
 
 from deeptrance_gui.core.analysis import MusicalAnalysis, analyse
 from deeptrance_gui.core.audio.clip import AudioClip, FloatArray
-from deeptrance_gui.core.audio.load import resample
 from deeptrance_gui.core.band.arrange import Arrangement, arrange, style_for
 from deeptrance_gui.core.band.render import SoundFont, load_soundfont, render_variant
 from deeptrance_gui.core.band.take import BandTake
 from deeptrance_gui.core.dream import mask as mask_grid
-from deeptrance_gui.core.dream.engine import (
-    _accumulate,
-    _ascend,
-    _before,
-    _check_models,
-    _listen,
-    _Objectives,
-    _predict_audio,
-    _predictions,
-    resolve_region,
-)
+from deeptrance_gui.core.dream.engine import _check_models, _Objectives, models_view, resolve_region, run
+from deeptrance_gui.core.dream.parameterisation import Parameterisation, Rendered, Window
 from deeptrance_gui.core.dream.settings import MAX_BAND_REGION_S, DreamSettings, Objective
 from deeptrance_gui.core.dream.steps import DreamStep
 from deeptrance_gui.core.dream.steps import readonly as _readonly
@@ -70,9 +58,8 @@ from deeptrance_gui.core.dsp.stft import (
     stft,
 )
 from deeptrance_gui.core.errors import DreamError
-from deeptrance_gui.core.model.frontend import HOP, N_FFT, SAMPLE_RATE_HZ
+from deeptrance_gui.core.model.frontend import HOP, N_FFT, SAMPLE_RATE_HZ, MelFrontend
 from deeptrance_gui.core.model.loading import LoadedModel
-from deeptrance_gui.core.model.predictions import Predictions
 
 EQ_LOW_HZ, EQ_HIGH_HZ = 60.0, 7_600.0
 EDGE_FADE_S = 0.05
@@ -203,157 +190,102 @@ def band_dream(
     analysis = analyse(AudioClip(original, rate))
     arrangement = arrange(analysis, style=objective.toward, duration_s=duration_s)
     soundfont = load_soundfont(settings.soundfont)
-    cancel = cancel or threading.Event()
-    return _run(
-        clip, models, tuple(judges), objectives, settings, r0, r1, analysis, arrangement, soundfont,
-        torch.Generator().manual_seed(0 if seed is None else int(seed)), cancel, finish or threading.Event(),
-        live,
+
+    def parameterisation(wave16: torch.Tensor) -> Parameterisation:
+        return BandPlayAlong(clip, r0, r1, wave16, settings, analysis, arrangement, soundfont, models[0].frontend)
+
+    return run(
+        parameterisation, models, judges, objectives, settings,
+        clip=clip, r0=r0, r1=r1, seed=seed, cancel=cancel, finish=finish, live=live,
     )  # fmt: skip
 
 
-def _run(
-    clip: AudioClip,
-    models: Sequence[LoadedModel],
-    judges: tuple[LoadedModel, ...],
-    objectives: _Objectives,
-    settings: DreamSettings,
-    r0: int,
-    r1: int,
-    analysis: MusicalAnalysis,
-    arrangement: Arrangement,
-    soundfont: SoundFont,
-    generator: torch.Generator,
-    cancel: threading.Event,
-    finish: threading.Event,
-    live: bool,
-) -> Iterator[DreamStep]:
-    started = time.monotonic()
-    rate = clip.sample_rate_hz
-    duration_s = (r1 - r0) / rate
-    original = np.ascontiguousarray(clip.samples[:, r0:r1])
+class BandPlayAlong:
+    """The band dream's parameterisation (see the module docstring): one window, the region."""
 
-    def stem(part: int, variant: int) -> FloatArray:
-        """A part variant at the source rate, at the style's balance. Rendered when needed, not
-        kept: rendering is deterministic and cheap, a minute of every variant is not."""
-        spec = arrangement.parts[part]
-        audio = render_variant(spec.variants[variant], soundfont, duration_s=duration_s, sample_rate_hz=rate)
-        return audio * np.float32(10 ** (spec.gain_db / 20))
+    def __init__(
+        self,
+        clip: AudioClip,
+        r0: int,
+        r1: int,
+        wave16: torch.Tensor,
+        settings: DreamSettings,
+        analysis: MusicalAnalysis,
+        arrangement: Arrangement,
+        soundfont: SoundFont,
+        frontend: MelFrontend,
+    ) -> None:
+        rate = clip.sample_rate_hz
+        duration_s = (r1 - r0) / rate
+        original = np.ascontiguousarray(clip.samples[:, r0:r1])
+        self.clip, self.r0, self.rate = clip, r0, rate
+        self.settings, self.analysis, self.soundfont = settings, analysis, soundfont
+        self.windows = [Window(index=0, start16=0, end16=wave16.shape[0], start_src=0, end_src=r1 - r0)]
 
-    shape = _BandShape(arrangement, settings)
+        def stem(part: int, variant: int) -> FloatArray:
+            """A part variant at the source rate, at the style's balance. Rendered when needed,
+            not kept: rendering is deterministic and cheap, a minute of every variant is not."""
+            spec = arrangement.parts[part]
+            audio = render_variant(spec.variants[variant], soundfont, duration_s=duration_s, sample_rate_hz=rate)
+            return audio * np.float32(10 ** (spec.gain_db / 20))
 
-    def view16(samples: FloatArray) -> torch.Tensor:
-        mono = samples.mean(axis=0, keepdims=True, dtype=np.float32)
-        return torch.from_numpy(np.ascontiguousarray(resample(mono, rate, SAMPLE_RATE_HZ)[0]))
+        def spec16(wave: torch.Tensor) -> torch.Tensor:
+            return torch.stft(
+                wave, n_fft=N_FFT, hop_length=HOP, window=frontend.window, center=True, pad_mode="constant",
+                return_complex=True,
+            ).T  # (frames, bins)  # fmt: skip
 
-    frontend = models[0].frontend
-    wave16 = view16(original)
-
-    def spec16(wave: torch.Tensor) -> torch.Tensor:
-        return torch.stft(
-            wave, n_fft=N_FFT, hop_length=HOP, window=frontend.window, center=True, pad_mode="constant",
-            return_complex=True,
-        ).T  # (frames, bins)  # fmt: skip
-
-    x_orig = spec16(wave16)
-    x_parts = torch.zeros((shape.n_parts, shape.max_variants, *x_orig.shape), dtype=torch.complex64)
-    for p, part in enumerate(arrangement.parts):
-        for v in range(len(part.variants)):
-            x_parts[p, v] = spec16(view16(stem(p, v)))
-    target_power = float(x_orig.abs().square().sum()) * 10 ** (settings.band_level_db / 10)
-    times16 = np.arange(x_orig.shape[0]) * HOP / SAMPLE_RATE_HZ
-    bars16 = _bar_interpolation(times16, arrangement, duration_s)
-    taper16 = torch.from_numpy(mask_grid.edge_taper(times16, duration_s=duration_s))
-    freq16 = torch.from_numpy(
-        mask_grid.frequency_weights(
-            bin_frequencies_hz(n_fft=N_FFT, sample_rate_hz=SAMPLE_RATE_HZ),
-            n_bands=settings.band_eq_bands,
-            low_hz=EQ_LOW_HZ,
-            high_hz=EQ_HIGH_HZ,
+        self.shape = _BandShape(arrangement, settings)
+        self.x_orig = spec16(wave16)
+        self.x_parts = torch.zeros(
+            (self.shape.n_parts, self.shape.max_variants, *self.x_orig.shape), dtype=torch.complex64
         )
-    )
-    renderer = _BandRenderer(original, stem, arrangement, settings, rate, duration_s)
+        for p, part in enumerate(arrangement.parts):
+            for v in range(len(part.variants)):
+                self.x_parts[p, v] = spec16(models_view(stem(p, v), rate))
+        self.target_power = float(self.x_orig.abs().square().sum()) * 10 ** (settings.band_level_db / 10)
+        times16 = np.arange(self.x_orig.shape[0]) * HOP / SAMPLE_RATE_HZ
+        self.bars16 = _bar_interpolation(times16, arrangement, duration_s)
+        self.taper16 = torch.from_numpy(mask_grid.edge_taper(times16, duration_s=duration_s))
+        self.freq16 = torch.from_numpy(
+            mask_grid.frequency_weights(
+                bin_frequencies_hz(n_fft=N_FFT, sample_rate_hz=SAMPLE_RATE_HZ),
+                n_bands=settings.band_eq_bands,
+                low_hz=EQ_LOW_HZ,
+                high_hz=EQ_HIGH_HZ,
+            )
+        )
+        self.renderer = _BandRenderer(original, stem, arrangement, settings, rate, duration_s)
+        self._last: Rendered | None = None
 
-    dreamers_before, judges_before = _before(models, judges, wave16)
-    optimizer = torch.optim.Adam(shape.parameters(), lr=settings.learning_rate)
-    total = settings.iterations
-    judges_now: tuple[Predictions, ...] = ()
-    last_render = last_judge = -math.inf
-    render_cost = judge_cost = 0.0
-    for iteration in range(1, total + 1):
-        if cancel.is_set():
-            return
-        progress = (iteration - 1) / max(1, total - 1)
+    def begin(self, window: Window) -> list[torch.Tensor]:
+        return self.shape.parameters()
+
+    def heard(self, window: Window, progress: float) -> torch.Tensor:
+        # The soft variant choice anneals toward the hard one that is rendered.
         temperature = TEMPERATURE_START * (TEMPERATURE_END / TEMPERATURE_START) ** progress
-        optimizer.zero_grad(set_to_none=True)
-        weights = shape.weights(temperature)
-        mixed = torch.einsum("pv,pvtf->ptf", weights.to(torch.complex64), x_parts)
-        band = (shape.gains(freq16, bars16) * mixed).sum(dim=0)
-        scale = torch.sqrt(target_power / band.abs().square().sum().clamp_min(1e-20))
-        original_gain = shape.original_gain(freq16, bars16, taper16)
-        heard = (x_orig if original_gain is None else x_orig * original_gain) + scale * band
-        power = heard.real.square() + heard.imag.square()
-        shift = int(torch.randint(0, power.shape[0], (1,), generator=generator)) if settings.random_roll else 0
-        value, logits = _accumulate(power, shift, models, objectives, settings, cancel)
-        if value is None:
-            return
-        _ascend(shape.parameters())
-        optimizer.step()
-        stopping = finish.is_set()
-        final = iteration == total or stopping
-        dreamers_now = tuple(
-            _predictions(m, m.probabilities(lg).mean(dim=0).numpy()) for m, lg in zip(models, logits, strict=True)
-        )
-        now = time.monotonic()
-        audio = spectrogram = span_view = None
-        take = None
-        # A band render is the whole region (every part at full rate, loudness, limiter), so it
-        # is paced by its own cost too: renders and judges take at most ≈ 1/4 of the time.
-        if final or (
-            live and (iteration == 1 or now - last_render >= max(settings.render_interval_s, 3 * render_cost))
-        ):
-            take = renderer.take(shape, analysis, soundfont)
-            mixed_audio = renderer.mix(take)
-            audio = _readonly(mixed_audio) if not final else mixed_audio
-            if final:
-                audio.flags.writeable = False
-            spectrogram = renderer.display(clip, r0, mixed_audio)
-            render_cost = time.monotonic() - now
-            last_render = time.monotonic()
-            if iteration == 1 and not final:
-                last_judge = last_render  # the first band is heard now; the judges listen next time
-            elif final or last_render - last_judge >= max(settings.judge_interval_s, 3 * judge_cost):
-                started_judging = time.monotonic()
-                judges_now, span_view = _listen(judges, models[0], audio, rate)
-                last_judge = time.monotonic()
-                judge_cost = last_judge - started_judging
-        if final and cancel.is_set():
-            return
-        yield DreamStep(
-            iteration=iteration,
-            total_iterations=total,
-            window_index=0,
-            n_windows=1,
-            objective=value,
-            elapsed_s=time.monotonic() - started,
-            sample_rate_hz=rate,
-            region_start_s=r0 / rate,
-            region_end_s=r1 / rate,
-            span_start_s=r0 / rate,
-            audio=audio,
-            spectrogram=spectrogram,
-            spectrogram_first_column=r0 // DISPLAY_HOP,
-            dreamers=tuple(_predict_audio(m, audio, rate) for m in models)
-            if final and audio is not None
-            else dreamers_now,
-            judges=judges_now,
-            dreamers_before=dreamers_before,
-            judges_before=judges_before,
-            final=final,
-            band=take,
-            span_patch_probs=span_view,
-        )
-        if final:
-            return
+        weights = self.shape.weights(temperature)
+        mixed = torch.einsum("pv,pvtf->ptf", weights.to(torch.complex64), self.x_parts)
+        band = (self.shape.gains(self.freq16, self.bars16) * mixed).sum(dim=0)
+        scale = torch.sqrt(self.target_power / band.abs().square().sum().clamp_min(1e-20))
+        original_gain = self.shape.original_gain(self.freq16, self.bars16, self.taper16)
+        heard = (self.x_orig if original_gain is None else self.x_orig * original_gain) + scale * band
+        return heard.real.square() + heard.imag.square()
+
+    def render(self, window: Window) -> Rendered:
+        take = self.renderer.take(self.shape, self.analysis, self.soundfont)
+        audio = self.renderer.mix(take)
+        audio.flags.writeable = False  # a fresh array nobody else holds: no copy
+        spectrogram = self.renderer.display(self.clip, self.r0, audio)
+        self._last = Rendered(audio, self.r0 / self.rate, spectrogram, self.r0 // DISPLAY_HOP, band=take)
+        return self._last
+
+    def end(self, window: Window) -> None:
+        """Nothing to keep: the shape is the band's state."""
+
+    def finish(self) -> Rendered:
+        # The engine renders every window at its last iteration: the final band is that render.
+        return self._last if self._last is not None else self.render(self.windows[0])
 
 
 class _BandRenderer:

@@ -1,36 +1,37 @@
-"""The dream engine: a plain generator of immutable :class:`DreamStep` s.
+"""The dream engine: one loop, a plain generator of immutable :class:`DreamStep` s, for every
+mode. What a mode changes is its :class:`~.parameterisation.Parameterisation`: how parameters
+become what the models hear and how they sound (:mod:`.gain_mask`, :mod:`.waveform`,
+:mod:`deeptrance_gui.core.band.dream`).
 
-Algorithm (mask mode; defaults and measurements in ``reference/dream-findings.md``)
------------------------------------------------------------------------------------
-* The model hears the region as 16 kHz mono; its power spectrogram is computed once. A gain
-  mask θ (bands × 80 ms steps, ``strength_db · tanh θ``) is interpolated onto that grid, the
-  masked power is renormalised to the original total (the model cannot win by loudness), rolled
-  by a random number of frames (rolled back by autograd), cut into 187-frame patches and fed to
-  every dreaming model. Adam ascends the objective; the gradient is normalised by its mean
-  absolute value. Patches above the objective ceiling stop pushing (no overcooking).
-* Backward runs in chunks of ``chunk_patches`` patches through a detached copy of the masked
-  power, whose gradient is then pushed through the mask once: peak memory is that of one chunk.
+Algorithm (defaults and measurements in ``reference/dream-findings.md``)
+-------------------------------------------------------------------------
+* The models hear the region as 16 kHz mono. Each iteration the parameterisation gives the
+  power spectrogram they hear; it is rolled by a random number of frames (rolled back by
+  autograd), cut into 187-frame patches and fed to every dreaming model. Adam ascends the
+  objective; the gradient is normalised by its mean absolute value. Patches above the
+  objective ceiling stop pushing (no overcooking).
+* Backward runs in chunks of ``chunk_patches`` patches through a detached copy of the heard
+  power, whose gradient is then pushed through the parameterisation once: peak memory is that
+  of one chunk.
 * Long regions are dreamed in windows of ``window_patches`` patches (≈30 s), starting at the
-  playhead and moving outward, so the first changed audio is where the listener is. The mask is
-  one continuous θ over the region, so windows meet without seams.
-* Rendering applies the same mask to the source's own STFT (every channel, original phase, own
-  rate), holds/caps the top band above 8 kHz (see :mod:`mask`), tapers to 0 dB at the region
-  borders, matches loudness to the original (BS.1770) and limits true peak to −1 dBTP.
-  Rendering is throttled (``render_interval_s``) and always happens at a window's last
-  iteration; optimisation never depends on it, so a seed gives the same result at any speed.
-* The judges (models that are never dreamers) hear each rendered span and the final region.
+  playhead and moving outward, so the first changed audio is where the listener is.
+* Rendering (the parameterisation's, at the source rate, loudness-matched, ≤ −1 dBTP) happens
+  at each window's first and last iteration and in between at most every
+  ``render_interval_s`` and 3× its own cost, when someone listens (``live``); optimisation
+  never depends on it, so a seed gives the same result at any speed, live or headless.
+* The judges (models that are never dreamers) hear rendered audio — from the second render on,
+  so the first change is heard sooner; then at a window's end and at most every
+  ``judge_interval_s`` and 3× their cost — and the final region.
 * ``finish`` ends the dream early and keeps what is done ("keep what's done").
 """
 
 from __future__ import annotations
 
 import functools
-import itertools
 import math
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -38,7 +39,8 @@ import torch
 
 from deeptrance_gui.core.audio.clip import AudioClip, FloatArray
 from deeptrance_gui.core.audio.load import resample
-from deeptrance_gui.core.dream import mask as mask_grid
+from deeptrance_gui.core.dream.gain_mask import GainMask
+from deeptrance_gui.core.dream.parameterisation import Parameterisation
 from deeptrance_gui.core.dream.settings import (
     MIN_DREAM_DURATION_S,
     DreamSettings,
@@ -46,37 +48,15 @@ from deeptrance_gui.core.dream.settings import (
 )
 from deeptrance_gui.core.dream.steps import DreamStep
 from deeptrance_gui.core.dream.steps import readonly as _readonly
-from deeptrance_gui.core.dsp.limiter import match_and_limit, true_peak_limit
-from deeptrance_gui.core.dsp.loudness import integrated_loudness_lufs
-from deeptrance_gui.core.dsp.stft import (
-    DISPLAY_HOP,
-    DISPLAY_N_FFT,
-    DisplaySpectrogram,
-    bin_frequencies_hz,
-    display_from_stft,
-    display_spectrogram,
-    istft,
-    stft,
-)
+from deeptrance_gui.core.dream.waveform import AddedWaveform
 from deeptrance_gui.core.errors import DreamError, UnknownTagError
-from deeptrance_gui.core.model.frontend import HOP, N_FFT, PATCH_FRAMES, SAMPLE_RATE_HZ
+from deeptrance_gui.core.model.frontend import HOP, PATCH_FRAMES, SAMPLE_RATE_HZ
 from deeptrance_gui.core.model.genres import genre_tags
 from deeptrance_gui.core.model.loading import LoadedModel
 from deeptrance_gui.core.model.predict import predict, predict_waveform
 from deeptrance_gui.core.model.predictions import Predictions
 
-SPAN_CROSSFADE_S = 0.02
-REGION_CROSSFADE_S = 0.05
 CANCEL_POLL_S = 0.5
-
-
-@dataclass(frozen=True)
-class _Window:
-    index: int
-    start16: int  # region-relative sample index at 16 kHz
-    end16: int
-    start_src: int  # region-relative frame index at the source rate
-    end_src: int
 
 
 class _Objectives:
@@ -288,33 +268,59 @@ def dream(
     original_region = clip.samples[:, r0:r1]
     if float(np.max(np.abs(original_region))) < 1e-5:
         raise DreamError("the region is silent; there is nothing for the network to hear")
-    cancel = cancel or threading.Event()
-    generator = torch.Generator().manual_seed(0 if seed is None else int(seed))
+    kind = GainMask if settings.mode == "mask" else AddedWaveform
+
+    def parameterisation(wave16: torch.Tensor) -> Parameterisation:
+        return kind(clip, r0, r1, wave16, settings, start_s=start_s, frontend=models[0].frontend)
+
+    return run(
+        parameterisation, models, judges, objectives, settings,
+        clip=clip, r0=r0, r1=r1, seed=seed, cancel=cancel, finish=finish, live=live,
+    )  # fmt: skip
+
+
+def models_view(samples: FloatArray, rate_hz: int) -> torch.Tensor:
+    """What the models hear of ``samples`` (channels, frames): mono, 16 kHz, shape (n,)."""
+    mono = samples.mean(axis=0, keepdims=True, dtype=np.float32)
+    return torch.from_numpy(np.ascontiguousarray(resample(mono, rate_hz, SAMPLE_RATE_HZ)[0]))
+
+
+def run(
+    make: Callable[[torch.Tensor], Parameterisation],
+    models: Sequence[LoadedModel],
+    judges: Sequence[LoadedModel],
+    objectives: _Objectives,
+    settings: DreamSettings,
+    *,
+    clip: AudioClip,
+    r0: int,
+    r1: int,
+    seed: int | None,
+    cancel: threading.Event | None,
+    finish: threading.Event | None,
+    live: bool,
+) -> Iterator[DreamStep]:
+    """The one dream loop, for every parameterisation; the caller has checked the request.
+
+    ``make(wave16)`` builds the parameterisation from the region's 16 kHz mono view; it runs
+    inside the generator (on the worker), like everything heavy.
+    """
     return _run(
-        clip,
-        models,
-        tuple(judges),
-        objectives,
-        settings,
-        r0,
-        r1,
-        start_s,
-        generator,
-        cancel,
-        finish or threading.Event(),
-        live,
-    )
+        make, models, tuple(judges), objectives, settings, clip, r0, r1,
+        torch.Generator().manual_seed(0 if seed is None else int(seed)), cancel or threading.Event(),
+        finish or threading.Event(), live,
+    )  # fmt: skip
 
 
 def _run(
-    clip: AudioClip,
+    make: Callable[[torch.Tensor], Parameterisation],
     models: Sequence[LoadedModel],
     judges: tuple[LoadedModel, ...],
     objectives: _Objectives,
     settings: DreamSettings,
+    clip: AudioClip,
     r0: int,
     r1: int,
-    start_s: float | None,
     generator: torch.Generator,
     cancel: threading.Event,
     finish: threading.Event,
@@ -323,110 +329,65 @@ def _run(
     started = time.monotonic()
     rate = clip.sample_rate_hz
     region_start_s, region_end_s = r0 / rate, r1 / rate
-    duration_s = (r1 - r0) / rate
-    original_region = np.ascontiguousarray(clip.samples[:, r0:r1])
-    mono = original_region.mean(axis=0, keepdims=True, dtype=np.float32)
-    wave16 = torch.from_numpy(np.ascontiguousarray(resample(mono, rate, SAMPLE_RATE_HZ)[0]))
-    del mono  # 10 minutes of stereo: every full-length copy counts
-    frontend = models[0].frontend
-
+    wave16 = models_view(clip.samples[:, r0:r1], rate)
+    parameterisation = make(wave16)
     # The models' view of the region is already at hand: no second downmix and resample.
     dreamers_before, judges_before = _before(models, judges, wave16)
-
-    windows = _plan_windows(wave16.shape[0], r1 - r0, rate, settings, start_s, region_start_s)
+    windows = parameterisation.windows
     total = len(windows) * settings.iterations
-    n_steps = math.ceil(duration_s / settings.mask_step_s) + 2
-    theta = torch.zeros(settings.n_bands, n_steps)
-    delta16 = torch.zeros(wave16.shape[0])  # waveform mode
-    buffer = original_region.copy()
-    freq16 = mask_grid.frequency_weights(
-        bin_frequencies_hz(n_fft=N_FFT, sample_rate_hz=SAMPLE_RATE_HZ),
-        n_bands=settings.n_bands,
-        low_hz=settings.band_low_hz,
-        high_hz=settings.band_high_hz,
-    )
-    renderer = _Renderer(clip, r0, r1, settings)
     judges_now: tuple[Predictions, ...] = ()
     last_judge = -math.inf
+    render_cost = judge_cost = 0.0
+    heard_yet = False
+    judged = 0
     iteration = 0
     for window in windows:
         if cancel.is_set():
             return
-        frames_w = 1 + (window.end16 - window.start16) // HOP
-        times16 = (window.start16 + np.arange(frames_w) * HOP) / SAMPLE_RATE_HZ
-        s0 = max(0, int(times16[0] // settings.mask_step_s))
-        s1 = min(n_steps, math.ceil(times16[-1] / settings.mask_step_s) + 2)
-        lower, upper, frac = (
-            torch.from_numpy(a) for a in mask_grid.linear_indices(times16 / settings.mask_step_s - s0, s1 - s0)
-        )
-        taper16 = torch.from_numpy(mask_grid.edge_taper(times16, duration_s=duration_s))
-        with torch.no_grad():
-            power = frontend.power(wave16[window.start16 : window.end16])
-        total_power = power.sum()
-        if settings.mode == "mask":
-            param = theta[:, s0:s1].clone().requires_grad_(True)
-        else:
-            param = delta16[window.start16 : window.end16].clone().requires_grad_(True)
-        optimizer = torch.optim.Adam([param], lr=settings.learning_rate)
-        epsilon = float(wave16[window.start16 : window.end16].square().mean().sqrt()) * 10 ** (-20 / 20)
-        last_render = -math.inf
+        params = parameterisation.begin(window)
+        optimizer = torch.optim.Adam(params, lr=settings.learning_rate)
+        last_render = -math.inf  # each window is heard at once
         for local in range(settings.iterations):
             if cancel.is_set():
                 return
             iteration += 1
             optimizer.zero_grad(set_to_none=True)
-            if settings.mode == "mask":
-                gain_db = settings.strength_db * torch.tanh(param)
-                bands_db = torch.from_numpy(freq16) @ gain_db  # (257, steps)
-                # Linear interpolation in time: two columns per frame, no dense matrix.
-                # index_select (backward: index_add_, deterministic), not [:, idx] (index_put_ accumulate).
-                grid_db = (
-                    bands_db.index_select(1, lower) * (1 - frac) + bands_db.index_select(1, upper) * frac
-                ) * taper16
-                masked = power * torch.pow(10.0, grid_db.T / 10.0)
-                masked = masked * (total_power / masked.sum().clamp_min(1e-20))
-            else:
-                wave = wave16[window.start16 : window.end16] + epsilon * torch.tanh(param)
-                masked = frontend.power(wave)
-            shift = (
-                int(torch.randint(0, masked.shape[0], (1,), generator=generator)) if settings.random_roll else 0
-            )
-            value, logits = _accumulate(masked, shift, models, objectives, settings, cancel)
+            power = parameterisation.heard(window, (iteration - 1) / max(1, total - 1))
+            shift = int(torch.randint(0, power.shape[0], (1,), generator=generator)) if settings.random_roll else 0
+            value, logits = _accumulate(power, shift, models, objectives, settings, cancel)
             if value is None:
                 return
-            _ascend([param])
+            _ascend(params)
             optimizer.step()
             dreamers_now = tuple(
-                _predictions(m, m.probabilities(lg).mean(dim=0).numpy())
-                for m, lg in zip(models, logits, strict=True)
+                _predictions(m, m.probabilities(lg).mean(dim=0).numpy()) for m, lg in zip(models, logits, strict=True)
             )
             stopping = finish.is_set()  # "keep what's done": this window ends here, then the dream
             last_of_window = local == settings.iterations - 1 or stopping
-            audio = spectrogram = span_view = None
-            first_column = 0
-            span_start = region_start_s
+            final = last_of_window and (stopping or iteration == total)
+            rendered = span_view = None
             now = time.monotonic()
-            if last_of_window or (live and now - last_render >= settings.render_interval_s):
-                last_render = now
+            # Renders and judges are paced by the settings and by their own cost (a band render
+            # is the whole region): together they take at most ≈ 1/4 of the time. An interval
+            # of 0 renders every iteration (tests, slow motion).
+            render_every_s = max(settings.render_interval_s, 3 * render_cost) if settings.render_interval_s > 0 else 0.0
+            if last_of_window or (live and now - last_render >= render_every_s):
                 with torch.no_grad():
-                    if settings.mode == "mask":
-                        gains = (settings.strength_db * torch.tanh(param)).numpy()
-                        span, spectrogram, first_column = renderer.mask_span(window, gains, s0, buffer)
-                    else:
-                        span, spectrogram, first_column = renderer.added_span(
-                            window, (epsilon * torch.tanh(param)).numpy(), buffer
-                        )
-                audio = _readonly(span)
-                span_start = (r0 + window.start_src) / clip.sample_rate_hz
-                if live and (last_of_window or now - last_judge >= settings.judge_interval_s):
-                    last_judge = now
-                    judges_now, span_view = _listen(judges, models[0], audio, rate)
+                    rendered = parameterisation.render(window)
+                last_render = time.monotonic()
+                render_cost = last_render - now
+                # The first audio goes out at once; the judges listen to the next render, then
+                # at their own pace.
+                judge_every_s = max(settings.judge_interval_s, 3 * judge_cost) if settings.judge_interval_s > 0 else 0.0
+                due = last_render - last_judge >= judge_every_s
+                if live and not final and heard_yet and (last_of_window or due or judged == 0):
+                    judges_now, span_view = _listen(judges, models[0], rendered.audio, rate)
+                    judge_cost = time.monotonic() - last_render
+                    last_judge = time.monotonic()
+                    judged += 1
+                heard_yet = True
             if last_of_window:
-                with torch.no_grad():
-                    if settings.mode == "mask":
-                        theta[:, s0:s1] = param.detach()
-                    else:
-                        delta16[window.start16 : window.end16] = param.detach()
+                parameterisation.end(window)
             step = functools.partial(
                 DreamStep,
                 iteration=iteration,
@@ -440,34 +401,40 @@ def _run(
                 dreamers_before=dreamers_before,
                 judges_before=judges_before,
             )
-            if iteration < total and not stopping:
+            if not final:
                 yield step(
                     elapsed_s=time.monotonic() - started,
-                    span_start_s=span_start,
-                    audio=audio,
-                    spectrogram=spectrogram,
-                    spectrogram_first_column=first_column,
+                    span_start_s=region_start_s if rendered is None else rendered.span_start_s,
+                    audio=None if rendered is None else rendered.audio,
+                    spectrogram=None if rendered is None else rendered.spectrogram,
+                    spectrogram_first_column=0 if rendered is None else rendered.first_column,
                     dreamers=dreamers_now,
                     judges=judges_now,
                     final=False,
                     span_patch_probs=span_view,
+                    band=None if rendered is None else rendered.band,
                 )
-            else:
-                if cancel.is_set():
-                    return
-                final_audio = renderer.finish(buffer)
-                final_audio.flags.writeable = False  # a fresh array nobody else holds: no copy
-                yield step(
-                    span_start_s=region_start_s,
-                    audio=final_audio,
-                    spectrogram=renderer.final_spectrogram(final_audio),
-                    spectrogram_first_column=renderer.first_column(0),
-                    dreamers=tuple(_predict_audio(m, final_audio, rate) for m in models),
-                    judges=tuple(_predict_audio(j, final_audio, rate) for j in judges),
-                    elapsed_s=time.monotonic() - started,
-                    final=True,
-                )
+                continue
+            if cancel.is_set():
                 return
+            result = parameterisation.finish()
+            first = predict(AudioClip(result.audio, rate), models[0])  # its per-patch view feeds the strip
+            yield step(
+                span_start_s=result.span_start_s,
+                audio=result.audio,
+                spectrogram=result.spectrogram,
+                spectrogram_first_column=result.first_column,
+                dreamers=(
+                    _predictions(models[0], first.track_probs),
+                    *(_predict_audio(m, result.audio, rate) for m in models[1:]),
+                ),
+                judges=tuple(_predict_audio(j, result.audio, rate) for j in judges),
+                elapsed_s=time.monotonic() - started,
+                final=True,
+                band=result.band,
+                span_patch_probs=_readonly(first.patch_probs),
+            )
+            return
 
 
 def warm_up(model: LoadedModel) -> None:
@@ -502,31 +469,6 @@ def calibrate(model: LoadedModel) -> float:
         )
     ]
     return max(1e-3, (stamps[1] - stamps[0]) / 10)
-
-
-def _plan_windows(
-    n16: int, n_src: int, rate: int, settings: DreamSettings, start_s: float | None, region_start_s: float
-) -> list[_Window]:
-    """Windows of ``window_patches`` patches, ordered from the playhead outward."""
-    window16 = settings.window_patches * PATCH_FRAMES * HOP
-    bounds = [*list(range(0, n16, window16)), n16]
-    # A tail shorter than 1 s joins the window before it.
-    if len(bounds) > 2 and bounds[-1] - bounds[-2] < SAMPLE_RATE_HZ:
-        bounds.pop(-2)
-    windows = [
-        _Window(
-            index=i,
-            start16=a,
-            end16=b,
-            start_src=round(a * rate / SAMPLE_RATE_HZ),
-            end_src=min(n_src, round(b * rate / SAMPLE_RATE_HZ)),
-        )
-        for i, (a, b) in enumerate(itertools.pairwise(bounds))
-    ]
-    playhead16 = 0 if start_s is None else int((start_s - region_start_s) * SAMPLE_RATE_HZ)
-    first = next((w.index for w in windows if w.start16 <= playhead16 < w.end16), 0)
-    # Outward from the playhead: its window, then the next after it, then the one before, …
-    return sorted(windows, key=lambda w: (abs(w.index - first), w.index < first))
 
 
 def _accumulate(
@@ -564,147 +506,3 @@ def _accumulate(
     assert leaf.grad is not None
     masked.backward(leaf.grad)  # type: ignore[no-untyped-call]
     return total, [torch.cat(parts) for parts in logits_all]
-
-
-class _Renderer:
-    """Applies the mask (or the added signal) to the source at its own rate and channels."""
-
-    def __init__(self, clip: AudioClip, r0: int, r1: int, settings: DreamSettings) -> None:
-        self.clip = clip
-        self.r0, self.r1 = r0, r1
-        self.rate = clip.sample_rate_hz
-        self.settings = settings
-        self.region_duration_s = (r1 - r0) / self.rate
-        freqs = bin_frequencies_hz(n_fft=DISPLAY_N_FFT, sample_rate_hz=self.rate)
-        self.freq_full = mask_grid.frequency_weights(
-            freqs, n_bands=settings.n_bands, low_hz=settings.band_low_hz, high_hz=settings.band_high_hz
-        )
-        self.high_scale, self.high_cap = mask_grid.high_band_policy(freqs)
-        self._cache: dict[int, tuple[int, int, npt.NDArray[np.complex64], float | None]] = {}
-        self.reference_lufs = integrated_loudness_lufs(clip.samples[:, r0:r1], sample_rate_hz=self.rate)
-
-    def first_column(self, region_relative_frame: int) -> int:
-        """Display column (track grid) of the STFT frame that starts at this region frame."""
-        return (self.r0 + region_relative_frame) // DISPLAY_HOP
-
-    def _analysis(self, window: _Window) -> tuple[int, int, npt.NDArray[np.complex64], float | None]:
-        if window.index not in self._cache:
-            self._cache.clear()  # one window at a time: memory stays bounded
-            a = self.r0 + window.start_src
-            b = self.r0 + window.end_src
-            start = max(0, (a - DISPLAY_N_FFT) // DISPLAY_HOP * DISPLAY_HOP)
-            end = min(self.clip.frames, b + DISPLAY_N_FFT)
-            spec = stft(self.clip.samples[:, start:end], n_fft=DISPLAY_N_FFT, hop=DISPLAY_HOP)
-            lufs = integrated_loudness_lufs(self.clip.samples[:, a:b], sample_rate_hz=self.rate)
-            self._cache[window.index] = (start, end, spec, lufs)
-        return self._cache[window.index]
-
-    def mask_span(
-        self, window: _Window, gains_db: npt.NDArray[np.float32], first_step: int, buffer: FloatArray
-    ) -> tuple[FloatArray, DisplaySpectrogram, int]:
-        start, end, spec, lufs = self._analysis(window)
-        n_frames = spec.shape[-1]
-        times = (start + np.arange(n_frames) * DISPLAY_HOP - self.r0) / self.rate
-        lower, upper, frac = mask_grid.linear_indices(
-            times / self.settings.mask_step_s - first_step, gains_db.shape[1]
-        )
-        # Both maps are linear: interpolate the few bands in time first, then one matmul to
-        # (bins, frames); the other order gathered two (bins, frames) arrays per render.
-        gains = gains_db.astype(np.float32, copy=False)
-        per_frame = gains[:, lower] * (1 - frac) + gains[:, upper] * frac  # (bands, frames)
-        grid = self.freq_full @ per_frame  # (bins, frames), float32
-        np.clip(grid, -self.high_cap[:, None], self.high_cap[:, None], out=grid)
-        grid *= self.high_scale[:, None]
-        grid *= (mask_grid.edge_taper(times, duration_s=self.region_duration_s) * (np.log(10.0) / 20.0)).astype(
-            np.float32
-        )[None, :]
-        masked = spec * np.exp(grid, out=grid)[None]
-        audio = istft(masked, frames=end - start, n_fft=DISPLAY_N_FFT, hop=DISPLAY_HOP)
-        a = self.r0 + window.start_src - start
-        span = audio[:, a : a + window.end_src - window.start_src]
-        gain_db = self._level(span, lufs)
-        span = span * np.float32(10 ** (gain_db / 20))
-        span = self._splice(span, window, buffer)
-        display = display_from_stft(masked, sample_rate_hz=self.rate, gain_db=gain_db)
-        return span, *_crop_columns(display, start, self.r0 + window.start_src, self.r0 + window.end_src)
-
-    def added_span(
-        self, window: _Window, added16: npt.NDArray[np.float32], buffer: FloatArray
-    ) -> tuple[FloatArray, DisplaySpectrogram, int]:
-        n = window.end_src - window.start_src
-        added = resample(added16[None, :].astype(np.float32), SAMPLE_RATE_HZ, self.rate)[0, :n]
-        a = self.r0 + window.start_src
-        span = self._splice(self.clip.samples[:, a : a + n] + added[None, :n], window, buffer)
-        return span, *self._display_on_grid(span, a)
-
-    def _level(self, span: FloatArray, reference_lufs: float | None) -> float:
-        if reference_lufs is None:
-            return 0.0
-        current = integrated_loudness_lufs(span, sample_rate_hz=self.rate)
-        return 0.0 if current is None else reference_lufs - current
-
-    def _splice(self, span: FloatArray, window: _Window, buffer: FloatArray) -> FloatArray:
-        """Crossfade the span's inner edges from and into the original, write it into the
-        buffer, return it. The original, not what the buffer holds: that may be an earlier
-        render of this window, and how many renders a window gets depends on the clock, so
-        the result would too (a sidecar could not reproduce it)."""
-        span = np.array(span, dtype=np.float32)
-        n = min(span.shape[1] // 4, int(SPAN_CROSSFADE_S * self.rate))
-        a, b = window.start_src, window.end_src
-        if n > 0:
-            ramp = np.linspace(0.0, 1.0, n, dtype=np.float32)
-            original = self.clip.samples[:, self.r0 : self.r1]
-            if a > 0:
-                span[:, :n] = original[:, a : a + n] * (1 - ramp) + span[:, :n] * ramp
-            if b < buffer.shape[1]:
-                span[:, -n:] = span[:, -n:] * (1 - ramp) + original[:, b - n : b] * ramp
-        # Intermediate spans are heard while dreaming: keep them under the ceiling too, with
-        # the fast preview limiter (the final render runs the exact, oversampled one).
-        span = true_peak_limit(
-            span, sample_rate_hz=self.rate, ceiling_dbtp=self.settings.ceiling_dbtp, oversample=False
-        )
-        buffer[:, a:b] = span
-        return span
-
-    def finish(self, buffer: FloatArray) -> FloatArray:
-        """Whole region: loudness matched to the original, −1 dBTP, crossfaded into untouched
-        audio at the region borders."""
-        out = match_and_limit(  # the buffer is not needed afterwards: work in it
-            buffer,
-            in_place=True,
-            reference_lufs=self.reference_lufs,
-            sample_rate_hz=self.rate,
-            ceiling_dbtp=self.settings.ceiling_dbtp,
-        )
-        original = self.clip.samples[:, self.r0 : self.r1]
-        n = min(out.shape[1] // 4, int(REGION_CROSSFADE_S * self.rate))
-        ramp = np.linspace(0.0, 1.0, n, dtype=np.float32)
-        if self.r0 > 0 and n:
-            out[:, :n] = original[:, :n] * (1 - ramp) + out[:, :n] * ramp
-        if self.r1 < self.clip.frames and n:
-            out[:, -n:] = out[:, -n:] * (1 - ramp) + original[:, -n:] * ramp
-        return out
-
-    def final_spectrogram(self, final: FloatArray) -> DisplaySpectrogram:
-        """Display columns of the final region, on the track's column grid."""
-        return self._display_on_grid(final, self.r0)[0]
-
-    def _display_on_grid(self, audio: FloatArray, start_frame: int) -> tuple[DisplaySpectrogram, int]:
-        """Display spectrogram of ``audio`` (starting at track frame ``start_frame``), analysed
-        from the preceding column boundary so its columns line up with the track's; returns it
-        and the index of its first column."""
-        start = start_frame // DISPLAY_HOP * DISPLAY_HOP
-        lead = self.clip.samples[:, start:start_frame].mean(axis=0, dtype=np.float32)
-        mono = np.concatenate([lead, audio.mean(axis=0, dtype=np.float32)])[None, :]
-        return display_spectrogram(mono, sample_rate_hz=self.rate), start // DISPLAY_HOP
-
-
-def _crop_columns(
-    display: DisplaySpectrogram, analysis_start: int, a: int, b: int
-) -> tuple[DisplaySpectrogram, int]:
-    """Keep the columns centred in track frames [a, b); return them and the first's index."""
-    first = -(-a // DISPLAY_HOP)
-    last = -(-b // DISPLAY_HOP)
-    offset = analysis_start // DISPLAY_HOP
-    cropped = display.db[:, first - offset : last - offset]
-    return DisplaySpectrogram(np.ascontiguousarray(cropped), display.frequencies_hz, display.hop_s), first

@@ -51,7 +51,7 @@ class DreamStep:
     span_patch_probs
         float32, shape (n_patches, n_tags): what the first dreamer hears in consecutive ≈3 s
         patches of ``audio`` from ``span_start_s`` (for the live genre-over-time strip), at
-        the judges' pace; None on other steps.
+        the judges' pace and on the final step (the whole region); None on other steps.
     """
 
     iteration: int
