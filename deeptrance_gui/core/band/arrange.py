@@ -189,6 +189,15 @@ def _power(chord: Chord) -> tuple[int, ...]:
     return (root, root + 7, root + 12)
 
 
+def _power_low(chord: Chord) -> tuple[int, ...]:
+    """Power chords a fourth lower (B1…A#2, a seven-string's range). Measured with the band alone
+    on 7 real excerpts × 2 MTT judges: "metal" in the judges' top 5 in 10 of 14 cases, against
+    2 of 14 in the E2 range (mean probability 0.157 against 0.078); lower still (A1) was no
+    better, 16th-note chugs and other drum patterns were worse."""
+    root = 35 + (chord.root or 0) % 12
+    return (root, root + 7, root + 12)
+
+
 def _triad(base: int) -> Voicing:
     def voice(chord: Chord) -> tuple[int, ...]:
         return tuple(base + (pc - base) % 12 for pc in chord.pitch_classes)
@@ -222,7 +231,7 @@ STYLES: dict[str, _Style] = {
                    gm.DISTORTION_GUITAR, ("power-eighths", "power-whole"), _power, gm.OVERDRIVE_GUITAR, ("riff",),
                    balance_db=(0.0, -1.0, 2.0, -2.0)),
     "metal": _Style(gm.POWER_KIT, ("metal-double", "thrash", "blast", "metal-gallop"), gm.PICK_BASS, ("sixteenths", "eighths"),
-                    gm.DISTORTION_GUITAR, ("power-eighths", "gallop", "power-whole"), _power, gm.OVERDRIVE_GUITAR,
+                    gm.DISTORTION_GUITAR, ("power-eighths", "gallop", "power-whole"), _power_low, gm.OVERDRIVE_GUITAR,
                     ("power-high",),
                     balance_db=(1.0, -1.0, 3.0, 1.0)),
     "electronic": _Style(gm.ELECTRONIC_KIT, ("four-on-floor", "electro"), gm.SYNTH_BASS_1, ("octave-pump", "offbeat"),
