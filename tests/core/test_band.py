@@ -68,6 +68,18 @@ def test_half_and_double_time(clip_and_analysis: tuple) -> None:
     assert bar_fast == pytest.approx(8 * 60 / 190, rel=0.05)  # half time: 8 beats
 
 
+def test_metal_plays_power_chords_lower_than_rock(clip_and_analysis: tuple) -> None:
+    """Metal's guitars sit a fourth under rock's (B1…A#2 roots): measured, the judges hear the
+    lower register as metal and E2 power chords as rock."""
+    clip, analysis = clip_and_analysis
+    roots = {}
+    for style in ("rock", "metal"):
+        harmony = arrange(analysis, style=style, duration_s=clip.duration_s).parts[2].variants[0]
+        roots[style] = min(note.key for note in harmony.notes)
+    assert 35 <= roots["metal"] <= 46
+    assert roots["rock"] - roots["metal"] == 5
+
+
 def test_rendering_is_deterministic_and_sounds(clip_and_analysis: tuple) -> None:
     _clip, analysis = clip_and_analysis
     variant = arrange(analysis, style="rock", duration_s=4.0).parts[2].variants[0]
