@@ -8,6 +8,7 @@ back through signals to bound methods of this window. The PortAudio callback onl
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 from collections.abc import Callable, Iterator
@@ -370,15 +371,22 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Loading the listening models…")
 
         measure_pace = self.seconds_per_patch_iteration is None
+        soundfont = self.settings.dream.soundfont or None
 
         def job() -> Iterator[tuple[str, Any]]:
             warmed = False
             for name in names:
                 model = self._model_loader(name)
                 if not warmed:
+                    from deeptrance_gui.core.band.render import load_soundfont
                     from deeptrance_gui.core.dream.engine import warm_up
+                    from deeptrance_gui.core.errors import DeepTranceError
 
                     warm_up(model)  # first-use imports now, not while audio plays
+                    # The band dream checks its SoundFont on the GUI thread when Dream is clicked:
+                    # read and check the 47 MB here (0.16 s) so that the click does not stall.
+                    with contextlib.suppress(DeepTranceError):  # a bad file is reported at Dream
+                        load_soundfont(soundfont)
                 yield name, model
                 if not warmed and measure_pace:
                     from deeptrance_gui.core.dream.engine import calibrate

@@ -226,3 +226,14 @@ def test_band_refusal_in_the_window_says_what_to_try(qtbot, window: MainWindow, 
     assert not window.is_dreaming()
     assert "no steady beat found" in (window.last_error or "") and "genre dream" in window.last_error
     assert window.track.path == drone  # the track stays loaded
+
+
+def test_the_soundfont_is_read_with_the_models_not_when_dream_is_clicked(qtbot, window: MainWindow) -> None:
+    from deeptrance_gui.core.band import render
+
+    render._load_cached.cache_clear()
+    with qtbot.waitSignal(window.modelsReady, timeout=60_000):
+        window.load_models(["msd-musicnn"])
+    assert render._load_cached.cache_info().currsize == 1  # loaded on the models' worker
+    render.load_soundfont()  # what Dream does on the GUI thread: now a cache hit
+    assert render._load_cached.cache_info().hits >= 1
