@@ -21,9 +21,9 @@ What the model hears (16 kHz, complex STFT, so parts and track add with their ph
   band rather than replacing it. So ±3 dB is the default; 0 turns it off.
 
 The loop (random roll, chunked backward, normalised gradient, objective ceiling, throttled
-renders and judges) is the engine's; :class:`BandPlayAlong` is only the parameterisation. The rendered mix sets
-the band to ``band_level_db`` by BS.1770 loudness, then matches the mix to the original's
-loudness and limits true peak to −1 dBTP.
+renders and judges) is the engine's; :class:`BandPlayAlong` is only the parameterisation.
+The rendered mix sets the band to ``band_level_db`` by BS.1770 loudness, then matches the mix
+to the original's loudness and limits true peak to −1 dBTP.
 """
 
 from __future__ import annotations
@@ -76,6 +76,19 @@ def _bar_interpolation(
     positions = np.interp(times_s, centres, np.arange(centres.size)) if centres.size > 1 else 0 * times_s
     lower, upper, frac = mask_grid.linear_indices(positions, max(1, centres.size))
     return torch.from_numpy(lower), torch.from_numpy(upper), torch.from_numpy(frac)
+
+
+def _eq_weights(settings: DreamSettings, *, n_fft: int, sample_rate_hz: int) -> torch.Tensor:
+    """(bins, band_eq_bands) weights of the parts' EQ bands on an STFT grid (the models' or the
+    render's)."""
+    return torch.from_numpy(
+        mask_grid.frequency_weights(
+            bin_frequencies_hz(n_fft=n_fft, sample_rate_hz=sample_rate_hz),
+            n_bands=settings.band_eq_bands,
+            low_hz=EQ_LOW_HZ,
+            high_hz=EQ_HIGH_HZ,
+        )
+    )
 
 
 class _BandShape:
@@ -247,14 +260,7 @@ class BandPlayAlong:
         times16 = np.arange(self.x_orig.shape[0]) * HOP / SAMPLE_RATE_HZ
         self.bars16 = _bar_interpolation(times16, arrangement, duration_s)
         self.taper16 = torch.from_numpy(mask_grid.edge_taper(times16, duration_s=duration_s))
-        self.freq16 = torch.from_numpy(
-            mask_grid.frequency_weights(
-                bin_frequencies_hz(n_fft=N_FFT, sample_rate_hz=SAMPLE_RATE_HZ),
-                n_bands=settings.band_eq_bands,
-                low_hz=EQ_LOW_HZ,
-                high_hz=EQ_HIGH_HZ,
-            )
-        )
+        self.freq16 = _eq_weights(settings, n_fft=N_FFT, sample_rate_hz=SAMPLE_RATE_HZ)
         self.renderer = _BandRenderer(original, stem, arrangement, settings, rate, duration_s)
         self._last: Rendered | None = None
 
@@ -314,14 +320,7 @@ class _BandRenderer:
         self.bars = _bar_interpolation(times, arrangement, duration_s)
         self.taper = torch.from_numpy(mask_grid.edge_taper(times, duration_s=duration_s))
         self._original_spectrum: npt.NDArray[np.complex64] | None = None
-        self.freq = torch.from_numpy(
-            mask_grid.frequency_weights(
-                bin_frequencies_hz(n_fft=DISPLAY_N_FFT, sample_rate_hz=rate),
-                n_bands=settings.band_eq_bands,
-                low_hz=EQ_LOW_HZ,
-                high_hz=EQ_HIGH_HZ,
-            )
-        )
+        self.freq = _eq_weights(settings, n_fft=DISPLAY_N_FFT, sample_rate_hz=rate)
         fade = np.clip(
             np.minimum(np.arange(self.frames), self.frames - 1 - np.arange(self.frames)) / (EDGE_FADE_S * rate),
             0,

@@ -305,27 +305,9 @@ def run(
     ``make(wave16)`` builds the parameterisation from the region's 16 kHz mono view; it runs
     inside the generator (on the worker), like everything heavy.
     """
-    return _run(
-        make, models, tuple(judges), objectives, settings, clip, r0, r1,
-        torch.Generator().manual_seed(0 if seed is None else int(seed)), cancel or threading.Event(),
-        finish or threading.Event(), live,
-    )  # fmt: skip
-
-
-def _run(
-    make: Callable[[torch.Tensor], Parameterisation],
-    models: Sequence[LoadedModel],
-    judges: tuple[LoadedModel, ...],
-    objectives: _Objectives,
-    settings: DreamSettings,
-    clip: AudioClip,
-    r0: int,
-    r1: int,
-    generator: torch.Generator,
-    cancel: threading.Event,
-    finish: threading.Event,
-    live: bool,
-) -> Iterator[DreamStep]:
+    cancel = cancel or threading.Event()
+    finish = finish or threading.Event()
+    generator = torch.Generator().manual_seed(0 if seed is None else int(seed))
     started = time.monotonic()
     rate = clip.sample_rate_hz
     region_start_s, region_end_s = r0 / rate, r1 / rate
@@ -368,18 +350,15 @@ def _run(
             rendered = span_view = None
             now = time.monotonic()
             # Renders and judges are paced by the settings and by their own cost (a band render
-            # is the whole region): together they take at most ≈ 1/4 of the time. An interval
-            # of 0 renders every iteration (tests, slow motion).
-            render_every_s = max(settings.render_interval_s, 3 * render_cost) if settings.render_interval_s > 0 else 0.0
-            if last_of_window or (live and now - last_render >= render_every_s):
+            # is the whole region).
+            if last_of_window or (live and now - last_render >= _pace(settings.render_interval_s, render_cost)):
                 with torch.no_grad():
                     rendered = parameterisation.render(window)
                 last_render = time.monotonic()
                 render_cost = last_render - now
                 # The first audio goes out at once; the judges listen to the next render, then
                 # at their own pace.
-                judge_every_s = max(settings.judge_interval_s, 3 * judge_cost) if settings.judge_interval_s > 0 else 0.0
-                due = last_render - last_judge >= judge_every_s
+                due = last_render - last_judge >= _pace(settings.judge_interval_s, judge_cost)
                 if live and not final and heard_yet and (last_of_window or due or judged == 0):
                     judges_now, span_view = _listen(judges, models[0], rendered.audio, rate)
                     judge_cost = time.monotonic() - last_render
@@ -435,6 +414,12 @@ def _run(
                 span_patch_probs=_readonly(first.patch_probs),
             )
             return
+
+
+def _pace(interval_s: float, cost_s: float) -> float:
+    """Seconds between renders (or judgements): the setting, and at least 3× their own cost so
+    they take at most ≈ 1/4 of the time; an interval of 0 means every iteration."""
+    return max(interval_s, 3 * cost_s) if interval_s > 0 else 0.0
 
 
 def warm_up(model: LoadedModel) -> None:
