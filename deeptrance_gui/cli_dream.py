@@ -264,10 +264,17 @@ def _totals(rows: list[dict[str, Any]]) -> list[str]:
         chroma = sum(r["chroma_similarity"] >= 0.9 for r in group)
         tp_ok = sum(r["true_peak_dbtp"] <= -1.0 + 1e-3 for r in group)
         lu_ok = sum(r["delta_lu"] is not None and abs(r["delta_lu"]) <= 0.5 for r in group)
+        cross = [r for r in group if not r["already_heard"]]
+        cross_one = sum(r["confirmed_by_one"] for r in cross)
+        cross_both = sum(r["confirmed_by_all"] for r in cross)
         head = "" if level is None else f"band level {level:+g} dB: "
         lines.append(
             f"{head}confirmed by one judge {one}/{n}, by all {both}/{n}; dreamer top 3 {top3}/{n}; "
             f"chroma ≥ 0.9 {chroma}/{n}; true peak ≤ −1 dBTP {tp_ok}/{n}; |ΔLU| ≤ 0.5 {lu_ok}/{n}"
+        )
+        lines.append(
+            f"  cross-genre (no judge had the target in its top 3 before): confirmed by one "
+            f"{cross_one}/{len(cross)}, by all {cross_both}/{len(cross)}"
         )
         by_target: dict[str, list[int]] = {}
         for r in group:

@@ -689,13 +689,13 @@ class MainWindow(QMainWindow):
             self.show_error("Cannot dream", f"model '{missing[0]}' is not loaded yet")
             return
         cancel, finish = threading.Event(), threading.Event()
-        try:
-            steps = dream_request(clip, request, load_model=self.models.__getitem__, cancel=cancel, finish=finish)
-        except (DeepTranceError, KeyError) as err:
-            self.show_error("Cannot dream", str(err))
-            return
+        models = dict(self.models)
 
         def job() -> Iterator[Any]:
+            # Built on the worker: the band dream analyses the region and lays out the band here
+            # (0.1–0.2 s for 30 s), which would stall the window. Its refusals come before any
+            # step, so they arrive as the worker's error (_on_dream_error).
+            steps = dream_request(clip, request, load_model=models.__getitem__, cancel=cancel, finish=finish)
             yield from steps
             if cancel.is_set():
                 yield None  # a last yield lets the worker report 'aborted', never 'returned'
@@ -706,7 +706,7 @@ class MainWindow(QMainWindow):
         self._first_step_elapsed_s = None
         worker = create_worker(job, _start_thread=False, _ignore_errors=True)
         worker.yielded.connect(self._on_dream_step)
-        worker.errored.connect(lambda err: self.show_error("The dream failed", str(err)))
+        worker.errored.connect(self._on_dream_error)
         worker.aborted.connect(lambda *_: self._on_dream_aborted())
         worker.finished.connect(lambda *_: self._on_dream_finished())
         self._dream_worker = worker
@@ -862,10 +862,20 @@ class MainWindow(QMainWindow):
         )
 
     def _on_dream_aborted(self) -> None:
+        self._discard_dream()
+        self.dreamCancelled.emit()
+
+    def _on_dream_error(self, err: BaseException) -> None:
+        refused = isinstance(err, DeepTranceError)  # bad input or settings, said before any step
+        self.show_error("Cannot dream" if refused else "The dream failed", str(err))
+        self.dream_panel.progress.setFormat("not started" if refused else "failed")
+        self._discard_dream()
+
+    def _discard_dream(self) -> None:
+        """Nothing of this dream is kept: the current take (or the original) plays again."""
         self.player.clear_regions()
         self.spectrogram.reset_dream()
         self._audition(self.take_list.current_take())
-        self.dreamCancelled.emit()
 
     def _on_dream_finished(self) -> None:
         self._dream_worker = None

@@ -96,6 +96,31 @@ def test_rendering_is_deterministic_and_sounds(clip_and_analysis: tuple) -> None
     assert float(np.sqrt(np.mean(a**2))) > 1e-3
 
 
+def test_every_instrument_the_styles_play_is_in_the_shipped_soundfont_and_sounds(clip_and_analysis: tuple) -> None:
+    """The shipped subset is cut from the instrument table; a style naming a program outside it
+    (or a preset the subset lost) would render silence."""
+    from deeptrance_gui.core.band.instruments import soundfont_presets
+
+    _clip, analysis = clip_and_analysis
+    shipped = set(soundfont_presets())
+    font = load_soundfont()
+    played: set[tuple[int, int]] = set()
+    for style in STYLES:
+        for part in arrange(analysis, style=style, duration_s=2.0).parts:
+            played |= {(v.bank, v.program) for v in part.variants}
+    assert played == shipped  # and nothing the styles do not play: each preset costs 0.1–8 MB of a 50 MB file
+    for bank, program in sorted(played):
+        variant = next(
+            v
+            for style in STYLES
+            for part in arrange(analysis, style=style, duration_s=2.0).parts
+            for v in part.variants
+            if (v.bank, v.program) == (bank, program)
+        )
+        audio = render_variant(variant, font, duration_s=2.0, sample_rate_hz=22_050)
+        assert float(np.sqrt(np.mean(audio**2))) > 1e-3, (bank, program)
+
+
 def test_bad_soundfonts_are_typed_errors(tmp_path: Path) -> None:
     with pytest.raises(SoundFontError, match="not found"):
         load_soundfont(tmp_path / "missing.sf2")

@@ -186,3 +186,6 @@ def test_evaluate_reports_the_judge_panel_per_band_level(capsys: pytest.CaptureF
     assert main([*args[:-2], "--out-dir", str(tmp_path / "out2")]) == 0
     summary = capsys.readouterr().out
     assert "band level -9 dB: confirmed by one judge" in summary and "band level -3 dB" in summary
+    cross = sum(not r["already_heard"] for r in rows if r["band_level_db"] == -9.0)
+    assert "cross-genre (no judge had the target in its top 3 before): confirmed by one" in summary
+    assert f"/{cross}, by all" in summary

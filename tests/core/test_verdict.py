@@ -63,3 +63,13 @@ def test_panel_summaries_and_sentences() -> None:
     lacking = Predictions("c", "MSD", ("jazz",), np.array([0.5], np.float32))
     cannot = panel_verdict("rock", [lacking], [lacking])
     assert cannot.summary() == "cannot judge" and "no 'rock' tag" in cannot.sentence(True)
+
+
+def test_already_heard_marks_cases_that_are_not_cross_genre() -> None:
+    """A judge that ranks the target top 3 before the dream makes the case 'already heard' (it can
+    hardly double); rank 4 does not."""
+    low, mid, high = judge(0.05, 8, "a"), judge(0.2, 4, "b"), judge(0.4, 3, "b")
+    assert not panel_verdict("rock", [low, mid], [low, mid]).already_heard
+    assert panel_verdict("rock", [low, high], [low, high]).already_heard
+    lacking = Predictions("c", "MSD", ("jazz",), np.array([0.5], np.float32))
+    assert not panel_verdict("rock", [lacking], [lacking]).already_heard  # no tag: nothing heard

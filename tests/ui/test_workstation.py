@@ -222,9 +222,10 @@ def test_band_refusal_in_the_window_says_what_to_try(qtbot, window: MainWindow, 
     assert shown.args[0] is None and window.track_analysis is None  # no beat grid for a drone
     panel = window.dream_panel
     panel.mode.setCurrentIndex(panel.mode.findData("band"))
-    window.start_dream()
-    assert not window.is_dreaming()
+    window.start_dream()  # the region is analysed on the dream's worker, not on the GUI thread
+    qtbot.waitUntil(lambda: not window.is_dreaming(), timeout=10_000)
     assert "no steady beat found" in (window.last_error or "") and "genre dream" in window.last_error
+    assert panel.progress.format() == "not started"
     assert window.track.path == drone  # the track stays loaded
 
 

@@ -169,7 +169,7 @@ HARMONY_RHYTHM: dict[str, tuple[tuple[int, int], ...]] = {
     "power-eighths": tuple((s, 2) for s in range(0, 16, 2)),
     "power-whole": ((0, 8), (8, 8)),
     "chug": tuple((s, 1) for s in range(16)),
-    "gallop": tuple((s + d, 2 if d == 0 else 1) for s in range(0, 16, 4) for d in (0, 2, 3)),
+    "power-push": ((0, 2), (2, 2), (4, 2), (6, 1), (7, 2), (10, 2), (12, 2), (14, 2)),
     "stabs": ((2, 1), (6, 1), (10, 1), (14, 1)),
     "pads": ((0, 16),),
     "skank": ((4, 1), (12, 1)),
@@ -230,16 +230,23 @@ STYLES: dict[str, _Style] = {
     "rock": _Style(gm.STANDARD_KIT, ("rock", "rock-drive", "rock-ride"), gm.PICK_BASS, ("eighths", "root-fifth"),
                    gm.DISTORTION_GUITAR, ("power-eighths", "power-whole"), _power, gm.OVERDRIVE_GUITAR, ("riff",),
                    balance_db=(0.0, -1.0, 2.0, -2.0)),
+    # Guitars in driving eighths only. Every variant is checked with the band alone (7 excerpts ×
+    # 2 MTT judges + 2 MSD models): gallops and held power chords fell to "metal" #11–14 for
+    # mtt-musicnn (#5 for eighths), and in dreams under an orchestra the held chords were heard
+    # as "ambient"/"synth"; the dreaming model still picked them.
     "metal": _Style(gm.POWER_KIT, ("metal-double", "thrash", "blast", "metal-gallop"), gm.PICK_BASS, ("sixteenths", "eighths"),
-                    gm.DISTORTION_GUITAR, ("power-eighths", "gallop", "power-whole"), _power_low, gm.OVERDRIVE_GUITAR,
+                    gm.DISTORTION_GUITAR, ("power-eighths", "power-push"), _power_low, gm.OVERDRIVE_GUITAR,
                     ("power-high",),
                     balance_db=(1.0, -1.0, 3.0, 1.0)),
     "electronic": _Style(gm.ELECTRONIC_KIT, ("four-on-floor", "electro"), gm.SYNTH_BASS_1, ("octave-pump", "offbeat"),
                          gm.SAW_LEAD, ("stabs", "pads"), _triad(60), gm.SQUARE_LEAD, ("arpeggio",),
                          balance_db=(2.0, 1.0, -1.0, -2.0)),
-    "dance": _Style(gm.TR808_KIT, ("house", "four-on-floor"), gm.SYNTH_BASS_2, ("offbeat", "octave-pump"),
-                    gm.ELECTRIC_PIANO, ("stabs", "double-skank"), _triad(60), gm.SAW_LEAD, ("arpeggio",),
-                    balance_db=(3.0, 2.0, -2.0, -3.0)),
+    # No lead: a saw arpeggio on top makes the judges hear "synth" and "techno" before "dance"
+    # (band alone, MTT judges: "dance" median #8 and #7 without it, #9 and #12 with it). Acoustic
+    # sounds (finger bass, piano, guitar skank, strings) were worse still (#15–26), and so were
+    # octave-pumping, eighth-note and root-fifth bass lines (#12–16 against #8 for the off-beat).
+    "dance": _Style(gm.TR808_KIT, ("house", "four-on-floor"), gm.SYNTH_BASS_2, ("offbeat", "syncopated"),
+                    gm.ELECTRIC_PIANO, ("stabs", "double-skank"), _triad(60), balance_db=(3.0, 2.0, -2.0, 0.0)),
     "hip-hop": _Style(gm.TR808_KIT, ("boom-bap", "trap"), gm.SYNTH_BASS_1, ("hiphop", "whole"),
                       gm.ELECTRIC_PIANO, ("comp", "pads"), _seventh, balance_db=(3.0, 2.0, -2.0, 0.0)),
     # Strings held under the piano, the half-time groove first: the band alone is "pop" #1–3
@@ -254,8 +261,11 @@ STYLES: dict[str, _Style] = {
     "ambient": _Style(gm.STANDARD_KIT, ("ambient-pulse", "ambient-shaker"), gm.SYNTH_BASS_2, ("whole", "root-fifth"),
                       gm.WARM_PAD, ("pads", "power-whole"), _triad(55), gm.STRINGS, ("pad-lead",),
                       balance_db=(-6.0, -2.0, 3.0, 1.0)),
-    "country": _Style(gm.STANDARD_KIT, ("country-train", "country"), gm.FINGER_BASS, ("root-fifth", "walking"),
-                      gm.STEEL_GUITAR, ("strum", "quarters"), _triad(52), gm.CLEAN_GUITAR, ("riff",),
+    # A fiddle over a clean strummed guitar: the band alone is "country" #2–3 for both MTT judges
+    # (top 5 in 14 of 14 cases) and #1 and #3 for the MSD models, against a steel-guitar strum with
+    # a clean-guitar riff: #6 and #14 (top 5 in 2 of 14).
+    "country": _Style(gm.STANDARD_KIT, ("country", "country-train"), gm.ACOUSTIC_BASS, ("root-fifth", "walking"),
+                      gm.CLEAN_GUITAR, ("strum", "quarters"), _triad(52), gm.FIDDLE, ("fiddle",),
                       balance_db=(0.0, 0.0, 2.0, 0.0)),
     "reggae": _Style(gm.STANDARD_KIT, ("one-drop", "steppers"), gm.FINGER_BASS, ("reggae", "syncopated"),
                      gm.CLEAN_GUITAR, ("skank", "double-skank"), _triad(60), gm.DRAWBAR_ORGAN, ("organ-bubble",),
@@ -350,6 +360,9 @@ def _lead_notes(grid: _Grid, figure: str) -> tuple[Note, ...]:
         elif figure == "power-high":  # a second guitar: sustained power chords an octave up
             low = 52 + (chord.root - 4) % 12
             seq = [(s, 8, k) for s in (0, 8) for k in (low, low + 7)]
+        elif figure == "fiddle":  # an eighth-note line up and down the chord tones
+            line = [tones[0], tones[1], tones[2], tones[0] + 12, tones[2], tones[1], tones[0], tones[2] - 12]
+            seq = [(s, 2, line[s // 2] + 12) for s in range(0, 16, 2)]
         elif figure in ("riff", "strum-lead", "comp-lead"):
             seq = [(0, 3, tones[0]), (3, 3, tones[2]), (6, 2, tones[0] + 12), (8, 4, tones[1]), (12, 4, tones[2])]
         else:  # sustained pads, organ bubble: chord tones held

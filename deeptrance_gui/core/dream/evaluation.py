@@ -46,7 +46,8 @@ def evaluate_take(
     -------
     dict
         JSON-ready: ``target``, ``dreamer`` (first dreamer's before/after), ``judges`` (one entry
-        per judge), ``verdict`` (panel summary), ``confirmed_by_one``, ``confirmed_by_all``,
+        per judge), ``verdict`` (panel summary), ``confirmed_by_one``, ``confirmed_by_all``, ``already_heard``
+        (a judge ranked the target top 3 before: not a cross-genre case),
         ``snr_db``, ``chroma_similarity``, ``delta_lu``, ``true_peak_dbtp``.
     """
     from deeptrance_gui.core.model.predict import predict
@@ -73,6 +74,7 @@ def evaluate_take(
         "verdict": panel.summary(),
         "confirmed_by_one": panel.confirmed_by_one,
         "confirmed_by_all": panel.confirmed_by_all,
+        "already_heard": panel.already_heard,
         "snr_db": snr,
         "chroma_similarity": chroma_similarity(original.samples, dreamed.samples, sample_rate_hz=rate),
         "delta_lu": None if lufs_a is None or lufs_b is None else lufs_b - lufs_a,

@@ -17,7 +17,9 @@ Pushing *away* from a tag mirrors the rule: "confirmed" means the judge's probab
 least halves and the tag leaves its top ``CONFIRM_TOP_K``.
 
 A panel of judges (both models of the other dataset, one per architecture) is summarised as
-"confirmed by both", "confirmed by one", "partly heard" or "not heard".
+"confirmed by both", "confirmed by one", "partly heard" or "not heard". A case where a judge
+already ranks the target in its top ``PARTLY_TOP_K`` before the dream is "already heard": not a
+cross-genre case.
 """
 
 from __future__ import annotations
@@ -147,6 +149,13 @@ class PanelVerdict:
     def confirmed_by_all(self) -> bool:
         """Every judge that has the tag confirms (and there is at least one)."""
         return bool(self.judged) and self.n_confirmed == len(self.judged)
+
+    @property
+    def already_heard(self) -> bool:
+        """Some judge already ranks the target in its top ``PARTLY_TOP_K`` before the dream (metal
+        → rock, a synth-pop track → electronic): a doubling is then mostly out of reach, so such a
+        case measures little and is left out of cross-genre totals (``deeptrance evaluate``)."""
+        return any(v.rank_before is not None and v.rank_before <= PARTLY_TOP_K for v in self.judged)
 
     def summary(self) -> str:
         """A short label: 'confirmed by both', 'confirmed by one', 'partly heard', 'not heard'."""
