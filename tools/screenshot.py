@@ -1,5 +1,6 @@
 """``make screenshot``: the real app, real models, demo clip, a short dream → docs/screenshot.png
-(``--band``: a band dream toward rock, with its lanes → the given path).
+(``--band``: a band dream, with its lanes → the given path; ``--toward=TAG``: its target, rock
+by default).
 
 Runs under Xvfb (re-executes itself through ``xvfb-run`` when there is no display), so the
 picture is what a user's X11 session shows, not the offscreen renderer.
@@ -16,14 +17,15 @@ from pathlib import Path
 
 def main() -> int:
     band = "--band" in sys.argv
-    args = [a for a in sys.argv[1:] if a != "--band"]
+    toward = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--toward=")), "rock")
+    args = [a for a in sys.argv[1:] if a != "--band" and not a.startswith("--toward=")]
     out = Path(args[0] if args else "docs/screenshot.png").resolve()
     if not os.environ.get("DISPLAY"):
         if shutil.which("xvfb-run") is None:
             print("xvfb-run not found; install it with: sudo apt-get install xvfb xauth", file=sys.stderr)
             return 2
         cmd = ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24", sys.executable, __file__, str(out)]
-        cmd += ["--band"] if band else []
+        cmd += (["--band"] if band else []) + [f"--toward={toward}"]
         return subprocess.call(cmd)
     os.environ["QT_QPA_PLATFORM"] = "xcb"
     os.environ.setdefault("DEEPTRANCE_HOME", str(Path("build/screenshot-home").resolve()))
@@ -55,7 +57,7 @@ def main() -> int:
             panel.iterations.setValue(8)
             if band:
                 panel.mode.setCurrentIndex(panel.mode.findData("band"))
-            panel.toward.setCurrentText("rock")
+            panel.toward.setCurrentText(toward)
             window.seek(6.0)
             window.start_dream()
 

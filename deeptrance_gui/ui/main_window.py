@@ -384,7 +384,7 @@ class MainWindow(QMainWindow):
 
                     warm_up(model)  # first-use imports now, not while audio plays
                     # The band dream checks its SoundFont on the GUI thread when Dream is clicked:
-                    # read and check the 47 MB here (0.16 s) so that the click does not stall.
+                    # read and check the 45 MB here (0.16 s) so that the click does not stall.
                     with contextlib.suppress(DeepTranceError):  # a bad file is reported at Dream
                         load_soundfont(soundfont)
                 yield name, model

@@ -162,12 +162,12 @@ class HonestMeter(QWidget):
             self.judge_label.setText(
                 "Independent judges: " + "; ".join(f"{v.model_name} {tag} {v.change()} ({v.grade.value})" for v in panel.verdicts)
             )
-        elif step.judges_before:
+        elif step.judge_names:
             self.judge_label.setText("Independent judges: listening…")
         else:
             self.judge_label.setText("Independent judges: none")
         moved = d_after.probability(tag) > d_before.probability(tag) if toward else d_after.probability(tag) < d_before.probability(tag)
-        self.sentence.setText(panel.sentence(moved) if panel.verdicts or not step.judges_before else "Waiting for the judges…")
+        self.sentence.setText(panel.sentence(moved) if panel.verdicts or not step.judge_names else "Waiting for the judges…")
 
     def show_text(self, text: str) -> None:
         """A message instead of scores (intensify mode, no dream yet)."""

@@ -261,7 +261,11 @@ def test_judges_and_the_strip_follow_a_live_dream_from_the_second_render(models:
     rendered = [s for s in steps[:-1] if s.audio is not None]
     # The first audio goes out before the judges listen; from then on every render is judged.
     assert rendered[0].span_patch_probs is None and not rendered[0].judges
+    # Nor have they heard the original yet (it is not needed, and would delay the first audio),
+    # but the panel is known from the first step.
+    assert not steps[0].judges_before and all(s.judge_names == (judge.name,) for s in steps)
     assert all(s.span_patch_probs is not None and s.judges for s in rendered[1:])
+    assert all(s.judged and s.judges_before[0].model_name == judge.name for s in rendered[1:])
     assert rendered[1].span_patch_probs.shape[1] == len(dreamer.labels)
     final = steps[-1]
     assert final.span_patch_probs is not None and final.span_patch_probs.shape[0] == 3  # 9 s: 3 patches

@@ -9,7 +9,7 @@ import pyloudnorm
 import pytest
 
 from deeptrance_gui.core.dsp.limiter import match_and_limit, true_peak_limit
-from deeptrance_gui.core.dsp.loudness import integrated_loudness_lufs, levels, true_peak_dbtp
+from deeptrance_gui.core.dsp.loudness import integrated_loudness_lufs, k_weighting_power, levels, true_peak_dbtp
 from deeptrance_gui.core.dsp.stft import display_from_stft, display_spectrogram, istft, stft
 
 
@@ -44,6 +44,18 @@ def test_loudness_equals_pyloudnorm(rate: int, channels: int, duration_s: float)
         warnings.simplefilter("ignore")
         expected = pyloudnorm.Meter(rate).integrated_loudness(x[:5].T.astype(np.float64))
     assert integrated_loudness_lufs(x, sample_rate_hz=rate) == pytest.approx(expected, abs=1e-6)
+
+
+@pytest.mark.parametrize("rate", [16_000, 44_100])
+def test_k_weighting_power_predicts_loudness_differences(rate: int) -> None:
+    """Sines of equal amplitude differ in LUFS by the K-weighting's power gain at their frequency
+    (what the band dream uses to hear levels the way the render sets them)."""
+    t = np.arange(3 * rate) / rate
+    freqs = np.array([50.0, 200.0, 1_000.0, 4_000.0])
+    lufs = [integrated_loudness_lufs((0.3 * np.sin(2 * np.pi * f * t)).astype(np.float32)[None, :], sample_rate_hz=rate) for f in freqs]
+    gain_db = 10 * np.log10(k_weighting_power(freqs, sample_rate_hz=rate))
+    assert np.allclose(np.diff(lufs), np.diff(gain_db), atol=0.05)
+    assert gain_db[0] < -1.0 and gain_db[-1] > 3.0  # the low cut and the high shelf
 
 
 def test_loudness_of_silence_and_short_clips() -> None:

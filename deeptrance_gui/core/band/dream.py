@@ -10,7 +10,8 @@ What the model hears (16 kHz, complex STFT, so parts and track add with their ph
   ``band_eq_bands`` log bands × bars, ``± band_eq_db · tanh``; both interpolated smoothly
   between bar centres. ``c_p``: variant logits; the temperature T anneals 1 → 0.25 so the soft
   choice becomes the hard one that is rendered (the winner is what you hear).
-* ``s`` keeps the band's total power at ``band_level_db`` relative to the (un-EQ'd) track,
+* ``s`` keeps the band's total K-weighted power (loudness without gating, as the render sets it)
+  at ``band_level_db`` relative to the (un-EQ'd) track,
   whatever the dream does: it redistributes the band among parts, bars and bands but can never
   raise it (louder always convinces judges more, so levels must stay fair), nor turn it down
   to win with EQ on the track (``dream-findings.md``: given a ±6 dB EQ on the original and free
@@ -47,7 +48,7 @@ from deeptrance_gui.core.dream.settings import MAX_BAND_REGION_S, DreamSettings,
 from deeptrance_gui.core.dream.steps import DreamStep
 from deeptrance_gui.core.dream.steps import readonly as _readonly
 from deeptrance_gui.core.dsp.limiter import match_and_limit
-from deeptrance_gui.core.dsp.loudness import integrated_loudness_lufs
+from deeptrance_gui.core.dsp.loudness import integrated_loudness_lufs, k_weighting_power
 from deeptrance_gui.core.dsp.stft import (
     DISPLAY_HOP,
     DISPLAY_N_FFT,
@@ -256,7 +257,15 @@ class BandPlayAlong:
         for p, part in enumerate(arrangement.parts):
             for v in range(len(part.variants)):
                 self.x_parts[p, v] = spec16(models_view(stem(p, v), rate))
-        self.target_power = float(self.x_orig.abs().square().sum()) * 10 ** (settings.band_level_db / 10)
+        # Levels as loudness weighs them (K-weighted power), as the render sets them (by LUFS):
+        # with plain power, a bass-heavy band was heard by the dream up to 2.8 dB louder than
+        # it is rendered over a bright track, and a bright one quieter.
+        self.k_weights16 = torch.from_numpy(
+            k_weighting_power(bin_frequencies_hz(n_fft=N_FFT, sample_rate_hz=SAMPLE_RATE_HZ), sample_rate_hz=SAMPLE_RATE_HZ)
+        ).to(torch.float32)
+        self.target_power = float((self.x_orig.abs().square() * self.k_weights16).sum()) * 10 ** (
+            settings.band_level_db / 10
+        )
         times16 = np.arange(self.x_orig.shape[0]) * HOP / SAMPLE_RATE_HZ
         self.bars16 = _bar_interpolation(times16, arrangement, duration_s)
         self.taper16 = torch.from_numpy(mask_grid.edge_taper(times16, duration_s=duration_s))
@@ -273,7 +282,8 @@ class BandPlayAlong:
         weights = self.shape.weights(temperature)
         mixed = torch.einsum("pv,pvtf->ptf", weights.to(torch.complex64), self.x_parts)
         band = (self.shape.gains(self.freq16, self.bars16) * mixed).sum(dim=0)
-        scale = torch.sqrt(self.target_power / band.abs().square().sum().clamp_min(1e-20))
+        band_power = (band.real.square() + band.imag.square()) * self.k_weights16
+        scale = torch.sqrt(self.target_power / band_power.sum().clamp_min(1e-20))
         original_gain = self.shape.original_gain(self.freq16, self.bars16, self.taper16)
         heard = (self.x_orig if original_gain is None else self.x_orig * original_gain) + scale * band
         return heard.real.square() + heard.imag.square()

@@ -111,7 +111,7 @@ _synth_lock = threading.Lock()
 
 
 def _synth(soundfont: SoundFont, sample_rate_hz: int) -> tuple[Any, int]:
-    """One synthesiser per (SoundFont, rate), reused: parsing a 47 MB SoundFont for every
+    """One synthesiser per (SoundFont, rate), reused: parsing a 45 MB SoundFont for every
     variant cost more than rendering it. Call with ``_synth_lock`` held."""
     key = (soundfont.sha256, sample_rate_hz)
     if key not in _synths:

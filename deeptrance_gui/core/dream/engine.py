@@ -157,12 +157,9 @@ def _predict_audio(model: LoadedModel, samples: FloatArray, rate_hz: int) -> Pre
     return _predictions(model, prediction.track_probs)
 
 
-def _before(
-    models: Sequence[LoadedModel], judges: Sequence[LoadedModel], wave16: torch.Tensor
-) -> tuple[tuple[Predictions, ...], tuple[Predictions, ...]]:
-    """What dreamers and judges hear in the original region (its 16 kHz mono view)."""
-    dreamers = tuple(_predictions(m, predict_waveform(wave16, m).track_probs) for m in models)
-    return dreamers, tuple(_predictions(j, predict_waveform(wave16, j).track_probs) for j in judges)
+def _before(models: Sequence[LoadedModel], wave16: torch.Tensor) -> tuple[Predictions, ...]:
+    """What ``models`` hear in the original region (its 16 kHz mono view)."""
+    return tuple(_predictions(m, predict_waveform(wave16, m).track_probs) for m in models)
 
 
 def _listen(
@@ -314,7 +311,10 @@ def run(
     wave16 = models_view(clip.samples[:, r0:r1], rate)
     parameterisation = make(wave16)
     # The models' view of the region is already at hand: no second downmix and resample.
-    dreamers_before, judges_before = _before(models, judges, wave16)
+    dreamers_before = _before(models, wave16)
+    # The judges hear the original when they first listen, not before the first audio goes
+    # out (≈ 0.13 s a judge on 30 s): until then steps carry no judges' "before".
+    judges_before: tuple[Predictions, ...] = ()
     windows = parameterisation.windows
     total = len(windows) * settings.iterations
     judges_now: tuple[Predictions, ...] = ()
@@ -360,6 +360,7 @@ def run(
                 # at their own pace.
                 due = last_render - last_judge >= _pace(settings.judge_interval_s, judge_cost)
                 if live and not final and heard_yet and (last_of_window or due or judged == 0):
+                    judges_before = judges_before or _before(judges, wave16)
                     judges_now, span_view = _listen(judges, models[0], rendered.audio, rate)
                     judge_cost = time.monotonic() - last_render
                     last_judge = time.monotonic()
@@ -378,7 +379,7 @@ def run(
                 region_start_s=region_start_s,
                 region_end_s=region_end_s,
                 dreamers_before=dreamers_before,
-                judges_before=judges_before,
+                judge_names=tuple(j.name for j in judges),
             )
             if not final:
                 yield step(
@@ -389,6 +390,7 @@ def run(
                     spectrogram_first_column=0 if rendered is None else rendered.first_column,
                     dreamers=dreamers_now,
                     judges=judges_now,
+                    judges_before=judges_before,
                     final=False,
                     span_patch_probs=span_view,
                     band=None if rendered is None else rendered.band,
@@ -408,6 +410,7 @@ def run(
                     *(_predict_audio(m, result.audio, rate) for m in models[1:]),
                 ),
                 judges=tuple(_predict_audio(j, result.audio, rate) for j in judges),
+                judges_before=judges_before or _before(judges, wave16),
                 elapsed_s=time.monotonic() - started,
                 final=True,
                 band=result.band,

@@ -44,7 +44,10 @@ class DreamStep:
         Current predictions of each dreaming model (on the patches they optimise) and of each
         judge of the panel (on the latest rendered audio; empty until the first render).
     dreamers_before, judges_before
-        The same models on the original region.
+        The same models on the original region; the judges' is empty until they first
+        listen (it is not needed before, and the first audio goes out sooner without it).
+    judge_names
+        The panel, known from the first step (empty: no judge).
     band
         Band mode: the arrangement, what the dream chose and shaped, and the stems of the
         rendered mix (None in the other modes and on steps that did not render).
@@ -72,6 +75,7 @@ class DreamStep:
     dreamers_before: tuple[Predictions, ...]
     judges_before: tuple[Predictions, ...]
     final: bool
+    judge_names: tuple[str, ...] = ()
     band: BandTake | None = None
     span_patch_probs: FloatArray | None = None
 

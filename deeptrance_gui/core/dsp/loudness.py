@@ -96,6 +96,30 @@ def integrated_loudness_lufs(samples: FloatArray, *, sample_rate_hz: int) -> flo
     return lufs if np.isfinite(lufs) else None
 
 
+def k_weighting_power(frequencies_hz: npt.ArrayLike, *, sample_rate_hz: int) -> npt.NDArray[np.float64]:
+    """Power gain |H(f)|² of the BS.1770 K-weighting (pyloudnorm's filters at this rate), so a
+    spectrum's power can be weighted the way loudness weighs it.
+
+    Parameters
+    ----------
+    frequencies_hz
+        shape (n,), 0 … ``sample_rate_hz`` / 2.
+
+    Returns
+    -------
+    ndarray
+        float64, shape (n,).
+    """
+    from scipy.signal import freqz
+
+    freqs = np.asarray(frequencies_hz, dtype=np.float64)
+    power = np.ones_like(freqs)
+    for stage in pyloudnorm.Meter(sample_rate_hz)._filters.values():
+        _, response = freqz(stage.b, stage.a, worN=freqs, fs=sample_rate_hz)
+        power *= np.abs(response) ** 2
+    return power
+
+
 def true_peak_dbtp(samples: FloatArray, *, sample_rate_hz: int) -> float:
     """Maximum true peak in dBTP over all channels (4× oversampled below 96 kHz).
 
