@@ -319,3 +319,33 @@ def test_band_session_mute_solo_rules(clip_and_analysis: tuple, models: tuple) -
         session.set_muted("cowbell", True)
     session.set_take(None)
     assert session.names == () and not session.muted
+
+
+def test_the_last_iterations_hear_the_winning_variants(clip_and_analysis: tuple, models: tuple) -> None:
+    """The soft choice is still a blend at the end of the annealing; the last quarter hears the
+    hard winners (what is rendered) while the gradient still reaches the choice."""
+    import torch
+
+    from deeptrance_gui.core.band.dream import BandPlayAlong
+    from deeptrance_gui.core.dream.engine import models_view
+
+    clip, analysis = clip_and_analysis
+    n = clip.samples.shape[1]
+    arrangement = arrange(analysis, style="rock", duration_s=clip.duration_s)
+    band = BandPlayAlong(
+        clip, 0, n, models_view(clip.samples, clip.sample_rate_hz), BAND, analysis, arrangement, load_soundfont(),
+        models[0].frontend,
+    )  # fmt: skip
+    window = band.windows[0]
+
+    def heard(logit: float, progress: float) -> torch.Tensor:
+        with torch.no_grad():
+            band.shape.choice.zero_()
+            band.shape.choice[:, 0] = logit  # variant 0 wins, by a little or by a lot
+        return band.heard(window, progress)
+
+    assert torch.allclose(heard(0.3, 0.9), heard(8.0, 0.9))  # the hard winners, however sure
+    assert not torch.allclose(heard(0.3, 0.1), heard(8.0, 0.1))  # earlier: the soft blend
+    band.shape.choice.grad = None
+    heard(0.3, 0.9).sum().backward()
+    assert band.shape.choice.grad is not None and float(band.shape.choice.grad.abs().sum()) > 0

@@ -9,7 +9,9 @@ What the model hears (16 kHz, complex STFT, so parts and track add with their ph
 * ``g_p``: the part's level per bar, ``± band_part_range_db · tanh``; ``EQ_p``: its EQ on
   ``band_eq_bands`` log bands × bars, ``± band_eq_db · tanh``; both interpolated smoothly
   between bar centres. ``c_p``: variant logits; the temperature T anneals 1 → 0.25 so the soft
-  choice becomes the hard one that is rendered (the winner is what you hear).
+  choice becomes the hard one that is rendered (the winner is what you hear), and the last
+  quarter of the iterations hears the hard choice itself (straight-through), so the levels and
+  EQ end up fitted to the winners, not to a blend.
 * ``s`` keeps the band's total K-weighted power (loudness without gating, as the render sets it)
   at ``band_level_db`` relative to the (un-EQ'd) track,
   whatever the dream does: it redistributes the band among parts, bars and bands but can never
@@ -65,6 +67,7 @@ from deeptrance_gui.core.model.loading import LoadedModel
 EQ_LOW_HZ, EQ_HIGH_HZ = 60.0, 7_600.0
 EDGE_FADE_S = 0.05
 TEMPERATURE_START, TEMPERATURE_END = 1.0, 0.25
+HARD_CHOICE_FROM = 0.75  # the last quarter of the iterations hears the hard choice
 
 
 def _bar_interpolation(
@@ -280,6 +283,11 @@ class BandPlayAlong:
         # The soft variant choice anneals toward the hard one that is rendered.
         temperature = TEMPERATURE_START * (TEMPERATURE_END / TEMPERATURE_START) ** progress
         weights = self.shape.weights(temperature)
+        if progress >= HARD_CHOICE_FROM:
+            # Straight through: hear exactly the winners that will be rendered (a soft blend of
+            # 0.3/0.7 is often still there at T = 0.25), learn through the soft choice.
+            hard = torch.nn.functional.one_hot(weights.argmax(dim=1), weights.shape[1]).to(weights.dtype)
+            weights = hard + weights - weights.detach()
         mixed = torch.einsum("pv,pvtf->ptf", weights.to(torch.complex64), self.x_parts)
         band = (self.shape.gains(self.freq16, self.bars16) * mixed).sum(dim=0)
         band_power = (band.real.square() + band.imag.square()) * self.k_weights16
