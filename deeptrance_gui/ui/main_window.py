@@ -383,8 +383,9 @@ class MainWindow(QMainWindow):
                     from deeptrance_gui.core.errors import DeepTranceError
 
                     warm_up(model)  # first-use imports now, not while audio plays
-                    # The band dream checks its SoundFont on the GUI thread when Dream is clicked:
-                    # read and check the 45 MB here (0.16 s) so that the click does not stall.
+                    # The band dream checks its SoundFont when Dream is clicked (on the dream's
+                    # worker, before the first band is heard): read and check the 45 MB here
+                    # (0.16 s), so that the first band is not heard later for it.
                     with contextlib.suppress(DeepTranceError):  # a bad file is reported at Dream
                         load_soundfont(soundfont)
                 yield name, model

@@ -328,14 +328,12 @@ def test_the_last_iterations_hear_the_winning_variants(clip_and_analysis: tuple,
 
     from deeptrance_gui.core.band.dream import BandPlayAlong
     from deeptrance_gui.core.dream.engine import models_view
+    from deeptrance_gui.core.dream.parameterisation import DreamRegion
 
     clip, analysis = clip_and_analysis
-    n = clip.samples.shape[1]
+    region = DreamRegion(clip, 0, clip.samples.shape[1], models_view(clip.samples, clip.sample_rate_hz))
     arrangement = arrange(analysis, style="rock", duration_s=clip.duration_s)
-    band = BandPlayAlong(
-        clip, 0, n, models_view(clip.samples, clip.sample_rate_hz), BAND, analysis, arrangement, load_soundfont(),
-        models[0].frontend,
-    )  # fmt: skip
+    band = BandPlayAlong(region, BAND, analysis, arrangement, load_soundfont(), models[0].frontend)
     window = band.windows[0]
 
     def heard(logit: float, progress: float) -> torch.Tensor:

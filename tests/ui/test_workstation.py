@@ -236,5 +236,5 @@ def test_the_soundfont_is_read_with_the_models_not_when_dream_is_clicked(qtbot, 
     with qtbot.waitSignal(window.modelsReady, timeout=60_000):
         window.load_models(["msd-musicnn"])
     assert render._load_cached.cache_info().currsize == 1  # loaded on the models' worker
-    render.load_soundfont()  # what Dream does on the GUI thread: now a cache hit
+    render.load_soundfont()  # what Dream does before the first band: now a cache hit
     assert render._load_cached.cache_info().hits >= 1

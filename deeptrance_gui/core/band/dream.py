@@ -45,7 +45,7 @@ from deeptrance_gui.core.band.render import SoundFont, load_soundfont, render_va
 from deeptrance_gui.core.band.take import BandTake
 from deeptrance_gui.core.dream import mask as mask_grid
 from deeptrance_gui.core.dream.engine import _check_models, _Objectives, models_view, resolve_region, run
-from deeptrance_gui.core.dream.parameterisation import Parameterisation, Rendered, Window
+from deeptrance_gui.core.dream.parameterisation import DreamRegion, Parameterisation, Rendered, Window
 from deeptrance_gui.core.dream.settings import MAX_BAND_REGION_S, DreamSettings, Objective
 from deeptrance_gui.core.dream.steps import DreamStep
 from deeptrance_gui.core.dream.steps import readonly as _readonly
@@ -208,8 +208,8 @@ def band_dream(
     arrangement = arrange(analysis, style=objective.toward, duration_s=duration_s)
     soundfont = load_soundfont(settings.soundfont)
 
-    def parameterisation(wave16: torch.Tensor) -> Parameterisation:
-        return BandPlayAlong(clip, r0, r1, wave16, settings, analysis, arrangement, soundfont, models[0].frontend)
+    def parameterisation(region: DreamRegion) -> Parameterisation:
+        return BandPlayAlong(region, settings, analysis, arrangement, soundfont, models[0].frontend)
 
     return run(
         parameterisation, models, judges, objectives, settings,
@@ -222,22 +222,20 @@ class BandPlayAlong:
 
     def __init__(
         self,
-        clip: AudioClip,
-        r0: int,
-        r1: int,
-        wave16: torch.Tensor,
+        region: DreamRegion,
         settings: DreamSettings,
         analysis: MusicalAnalysis,
         arrangement: Arrangement,
         soundfont: SoundFont,
         frontend: MelFrontend,
     ) -> None:
-        rate = clip.sample_rate_hz
-        duration_s = (r1 - r0) / rate
-        original = np.ascontiguousarray(clip.samples[:, r0:r1])
-        self.clip, self.r0, self.rate = clip, r0, rate
+        rate, duration_s, wave16 = region.rate_hz, region.duration_s, region.wave16
+        original = np.ascontiguousarray(region.samples)
+        self.clip, self.r0, self.rate = region.clip, region.r0, rate
         self.settings, self.analysis, self.soundfont = settings, analysis, soundfont
-        self.windows = [Window(index=0, start16=0, end16=wave16.shape[0], start_src=0, end_src=r1 - r0)]
+        self.windows = [
+            Window(index=0, start16=0, end16=wave16.shape[0], start_src=0, end_src=region.r1 - region.r0)
+        ]
 
         def stem(part: int, variant: int) -> FloatArray:
             """A part variant at the source rate, at the style's balance. Rendered when needed,

@@ -40,7 +40,7 @@ import torch
 from deeptrance_gui.core.audio.clip import AudioClip, FloatArray
 from deeptrance_gui.core.audio.load import resample
 from deeptrance_gui.core.dream.gain_mask import GainMask
-from deeptrance_gui.core.dream.parameterisation import Parameterisation
+from deeptrance_gui.core.dream.parameterisation import DreamRegion, Parameterisation
 from deeptrance_gui.core.dream.settings import (
     MIN_DREAM_DURATION_S,
     DreamSettings,
@@ -267,8 +267,8 @@ def dream(
         raise DreamError("the region is silent; there is nothing for the network to hear")
     kind = GainMask if settings.mode == "mask" else AddedWaveform
 
-    def parameterisation(wave16: torch.Tensor) -> Parameterisation:
-        return kind(clip, r0, r1, wave16, settings, start_s=start_s, frontend=models[0].frontend)
+    def parameterisation(region: DreamRegion) -> Parameterisation:
+        return kind(region, settings, start_s=start_s, frontend=models[0].frontend)
 
     return run(
         parameterisation, models, judges, objectives, settings,
@@ -283,7 +283,7 @@ def models_view(samples: FloatArray, rate_hz: int) -> torch.Tensor:
 
 
 def run(
-    make: Callable[[torch.Tensor], Parameterisation],
+    make: Callable[[DreamRegion], Parameterisation],
     models: Sequence[LoadedModel],
     judges: Sequence[LoadedModel],
     objectives: _Objectives,
@@ -299,8 +299,8 @@ def run(
 ) -> Iterator[DreamStep]:
     """The one dream loop, for every parameterisation; the caller has checked the request.
 
-    ``make(wave16)`` builds the parameterisation from the region's 16 kHz mono view; it runs
-    inside the generator (on the worker), like everything heavy.
+    ``make(region)`` builds the parameterisation from the region (with its 16 kHz mono view,
+    computed here once); it runs inside the generator (on the worker), like everything heavy.
     """
     cancel = cancel or threading.Event()
     finish = finish or threading.Event()
@@ -309,12 +309,13 @@ def run(
     rate = clip.sample_rate_hz
     region_start_s, region_end_s = r0 / rate, r1 / rate
     wave16 = models_view(clip.samples[:, r0:r1], rate)
-    parameterisation = make(wave16)
+    parameterisation = make(DreamRegion(clip, r0, r1, wave16))
     # The models' view of the region is already at hand: no second downmix and resample.
     dreamers_before = _before(models, wave16)
     # The judges hear the original when they first listen, not before the first audio goes
     # out (≈ 0.13 s a judge on 30 s): until then steps carry no judges' "before".
     judges_before: tuple[Predictions, ...] = ()
+    judge_names = tuple(j.name for j in judges)
     windows = parameterisation.windows
     total = len(windows) * settings.iterations
     judges_now: tuple[Predictions, ...] = ()
@@ -379,7 +380,7 @@ def run(
                 region_start_s=region_start_s,
                 region_end_s=region_end_s,
                 dreamers_before=dreamers_before,
-                judge_names=tuple(j.name for j in judges),
+                judge_names=judge_names,
             )
             if not final:
                 yield step(

@@ -15,13 +15,39 @@ from typing import TYPE_CHECKING, Protocol
 
 import torch
 
-from deeptrance_gui.core.audio.clip import FloatArray
+from deeptrance_gui.core.audio.clip import AudioClip, FloatArray
 from deeptrance_gui.core.dream.settings import DreamSettings
 from deeptrance_gui.core.dsp.stft import DisplaySpectrogram
 from deeptrance_gui.core.model.geometry import HOP, PATCH_FRAMES, SAMPLE_RATE_HZ
 
 if TYPE_CHECKING:
     from deeptrance_gui.core.band.take import BandTake
+
+
+@dataclass(frozen=True)
+class DreamRegion:
+    """What every parameterisation starts from: the track, the region's bounds in its frames,
+    and the models' view of the region (built once by the engine)."""
+
+    clip: AudioClip
+    r0: int
+    r1: int
+    wave16: torch.Tensor  # float32, shape (n,): the region, mono at 16 kHz
+
+    @property
+    def rate_hz(self) -> int:
+        """The track's sample rate."""
+        return self.clip.sample_rate_hz
+
+    @property
+    def duration_s(self) -> float:
+        """The region's length."""
+        return (self.r1 - self.r0) / self.clip.sample_rate_hz
+
+    @property
+    def samples(self) -> FloatArray:
+        """The original region, (channels, frames) at the track's rate (a view)."""
+        return self.clip.samples[:, self.r0 : self.r1]
 
 
 @dataclass(frozen=True)

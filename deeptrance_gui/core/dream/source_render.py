@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-import torch
 
 from deeptrance_gui.core.audio.clip import AudioClip, FloatArray
 from deeptrance_gui.core.audio.load import resample
 from deeptrance_gui.core.dream import mask as mask_grid
-from deeptrance_gui.core.dream.parameterisation import Rendered, Window, plan_windows
+from deeptrance_gui.core.dream.parameterisation import DreamRegion, Rendered, Window, plan_windows
 from deeptrance_gui.core.dream.settings import DreamSettings
 from deeptrance_gui.core.dream.steps import readonly
 from deeptrance_gui.core.dsp.limiter import match_and_limit, true_peak_limit
@@ -42,27 +41,20 @@ class SourceSpans:
     windows: list[Window]
 
     def __init__(
-        self,
-        clip: AudioClip,
-        r0: int,
-        r1: int,
-        wave16: torch.Tensor,
-        settings: DreamSettings,
-        *,
-        start_s: float | None,
-        frontend: MelFrontend,
+        self, region: DreamRegion, settings: DreamSettings, *, start_s: float | None, frontend: MelFrontend
     ) -> None:
+        clip, r0, r1 = region.clip, region.r0, region.r1
         self.frontend = frontend
         self.clip, self.r0, self.r1 = clip, r0, r1
-        self.rate = clip.sample_rate_hz
-        self.wave16 = wave16
+        self.rate = region.rate_hz
+        self.wave16 = region.wave16
         self.settings = settings
-        self.duration_s = (r1 - r0) / self.rate
+        self.duration_s = region.duration_s
         self.windows = plan_windows(
-            wave16.shape[0], r1 - r0, self.rate, settings, start_s=start_s, region_start_s=r0 / self.rate
+            self.wave16.shape[0], r1 - r0, self.rate, settings, start_s=start_s, region_start_s=r0 / self.rate
         )
         self.renderer = SourceRenderer(clip, r0, r1, settings)
-        self.buffer = np.array(clip.samples[:, r0:r1], dtype=np.float32)
+        self.buffer = np.array(region.samples, dtype=np.float32)
         self.start()
 
     def start(self) -> None:
