@@ -89,18 +89,9 @@ def run_request(clip: Any, request: Any, *, progress: bool = True) -> Any:
 
 
 def _cmd_dream(args: argparse.Namespace) -> int:
-    from deeptrance_gui.core.atomic import check_writable
-    from deeptrance_gui.core.audio import load_audio, save_audio
-    from deeptrance_gui.core.audio.save import wav_size_bytes
-    from deeptrance_gui.core.band.export import export_midi, export_stems, midi_path
-    from deeptrance_gui.core.dream.takes import (
-        DreamRequest,
-        read_sidecar,
-        sidecar_path,
-        sidecar_record,
-        splice,
-        write_json_atomic,
-    )
+    from deeptrance_gui.core.audio import load_audio
+    from deeptrance_gui.core.dream.export import check_export, export_take, plan_export
+    from deeptrance_gui.core.dream.takes import DreamRequest, read_sidecar
 
     if args.from_sidecar:
         record = read_sidecar(args.from_sidecar)
@@ -116,33 +107,34 @@ def _cmd_dream(args: argparse.Namespace) -> int:
     if args.output is None:
         raise DreamError("give an output file with -o OUT.wav or OUT.flac")
     out = Path(args.output)
-    sidecar = sidecar_path(out)
-    for path in (out, sidecar):
-        if path.exists() and not args.force:
-            raise DreamError(f"{path} already exists; choose another name or pass --force")
     if out.suffix.lower() not in (".wav", ".flac"):
         raise DreamError(f"{out}: write .wav or .flac")
-    if (args.stems or args.midi) and request.settings.mode != "band":
+    band = request.settings.mode == "band"
+    if (args.stems or args.midi) and not band:
         raise DreamError("--stems and --midi are for the band dream (--mode band)")
+    parts: tuple[str, ...] = ()
+    if band and args.stems:
+        from deeptrance_gui.core.band.arrange import part_roles
+
+        parts = part_roles(request.objective.toward or "")
+    plan = plan_export(out, part_names=parts, stems=args.stems, midi=args.midi)
+    for path in plan.paths:
+        if path.exists() and not args.force:
+            raise DreamError(f"{path} already exists; choose another name or pass --force")
     clip = load_audio(source)
-    # Refuse an unwritable destination before the dream, not after it: the work is not lost.
+    # Refuse an unwritable destination, or a set of files the disk cannot hold, before the
+    # dream, not after it: the work is not lost.
     subtype = args.subtype or "PCM_24"
-    check_writable(out, overwrite=args.force, size_bytes=wav_size_bytes(clip.frames, clip.channels, subtype))
-    check_writable(sidecar, overwrite=args.force)
+    start_s, end_s = request.region or (0.0, clip.duration_s)
+    stem_frames = round((min(end_s, clip.duration_s) - max(0.0, start_s)) * clip.sample_rate_hz)
+    check_export(
+        plan, frames=clip.frames, channels=clip.channels, stem_frames=stem_frames, subtype=subtype, overwrite=args.force
+    )
     final = run_request(clip, request, progress=not args.quiet)
-    save_audio(splice(clip, final), out, subtype=subtype, overwrite=args.force)
-    written = [out]
-    if args.stems and final.band is not None:
-        written += export_stems(
-            final.band, out, sample_rate_hz=clip.sample_rate_hz, subtype=subtype, overwrite=args.force
-        )
-    if args.midi and final.band is not None:
-        written.append(export_midi(final.band, midi_path(out), overwrite=args.force))
-    record = sidecar_record(request, final, input_path=source, output_path=out)
-    record["output_subtype"] = args.subtype or "PCM_24"
-    write_json_atomic(record, sidecar, overwrite=args.force)
+    written = export_take(clip, request, final, plan, source=source, subtype=subtype, overwrite=args.force)
     _print_summary(request, final)
-    print(f"wrote {', '.join(str(p) for p in written)} and {sidecar}")
+    *files, sidecar = written
+    print(f"wrote {', '.join(str(p) for p in files)} and {sidecar}")
     return 0
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 def run_self_test() -> tuple[bool, str]:
     """Load the demo clip, predict, dream 2 iterations, play a band along for 1 iteration
-    (analysis, SoundFont, MIDI), write a WAV, decode it.
+    (analysis, SoundFont) and export it (mix, stems, MIDI, sidecar), write a WAV, decode it.
 
     Returns
     -------
@@ -24,8 +24,9 @@ def run_self_test() -> tuple[bool, str]:
         from deeptrance_gui.core import paths
         from deeptrance_gui.core.audio import load_audio, save_audio
         from deeptrance_gui.core.dream.engine import dream
+        from deeptrance_gui.core.dream.export import export_take, plan_export
         from deeptrance_gui.core.dream.settings import DreamSettings, Objective
-        from deeptrance_gui.core.dream.takes import splice
+        from deeptrance_gui.core.dream.takes import DreamRequest, splice
         from deeptrance_gui.core.model.loading import load_model
         from deeptrance_gui.core.model.predict import predict
 
@@ -48,23 +49,32 @@ def run_self_test() -> tuple[bool, str]:
             )
         )[-1]
         step = "band dream"
-        band = list(
+        band_request = DreamRequest(
+            dreamers=(dreamer.name,),
+            judges=(),
+            objective=Objective(toward="rock"),
+            settings=DreamSettings(mode="band", iterations=1),
+            region=(0.0, 6.0),
+            seed=0,
+        )
+        band_final = list(
             dream(
                 clip,
                 [dreamer],
-                objective=Objective(toward="rock"),
-                settings=DreamSettings(mode="band", iterations=1),
-                region=(0.0, 6.0),
-                seed=0,
+                objective=band_request.objective,
+                settings=band_request.settings,
+                region=band_request.region,
+                seed=band_request.seed,
             )
-        )[-1].band
+        )[-1]
+        band = band_final.band
         assert band is not None
-        from deeptrance_gui.core.band.export import midi_bytes
-
-        midi = midi_bytes(band)
         step = "write"
         with tempfile.TemporaryDirectory() as tmp:
             out = save_audio(splice(clip, final), Path(tmp) / "self-test.wav", subtype="PCM_16")
+            plan = plan_export(Path(tmp) / "band.wav", part_names=band.part_names, stems=True, midi=True)
+            written = export_take(clip, band_request, band_final, plan, source=paths.demo_clip_path(), subtype="PCM_16")
+            midi_bytes = written[-2].stat().st_size
             step = "decode"
             again = load_audio(out)
         if again.samples.shape != clip.samples.shape or not np.all(np.isfinite(again.samples)):
@@ -74,5 +84,6 @@ def run_self_test() -> tuple[bool, str]:
     return True, (
         f"self-test OK: demo {clip.duration_s:.1f} s heard as '{top[0]}' ({top[1]:.2f}); "
         f"2 dream iterations; a {band.arrangement.style} band at {band.analysis.tempo_bpm:.0f} BPM "
-        f"({len(midi)} bytes of MIDI); wrote and decoded a WAV; {time.monotonic() - started:.1f} s"
+        f"exported with {len(plan.stems)} stems and {midi_bytes} bytes of MIDI; wrote and decoded a WAV; "
+        f"{time.monotonic() - started:.1f} s"
     )

@@ -15,7 +15,7 @@ import errno
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -102,6 +102,46 @@ def check_writable(dest: str | os.PathLike[str], *, overwrite: bool = False, siz
     with contextlib.suppress(OSError):
         os.unlink(probe)
     return path
+
+
+def check_writable_all(
+    destinations: Sequence[tuple[str | os.PathLike[str], int | None]], *, overwrite: bool = False
+) -> list[Path]:
+    """:func:`check_writable` for files written together (a take with its stems, MIDI file and
+    sidecar): every one is checked, and the free space is checked against their *total* size
+    per filesystem — checked one by one, a full disk let the first files land and the rest fail.
+
+    Parameters
+    ----------
+    destinations
+        (file, expected size in bytes or None) for each file of the set.
+    overwrite
+        Existing destinations may be replaced.
+    """
+    paths = [check_writable(dest, overwrite=overwrite) for dest, _ in destinations]
+    needed: dict[int, tuple[Path, int, int]] = {}  # device → (folder, bytes, files)
+    for path, (_, size) in zip(paths, destinations, strict=True):
+        if not size:
+            continue
+        folder = path.parent if str(path.parent) else Path(".")
+        try:
+            device = folder.stat().st_dev
+        except OSError as err:
+            raise AudioWriteError(f"{path}: {_advice(err, path)}") from None
+        first, total, count = needed.get(device, (folder, 0, 0))
+        needed[device] = (first, total + size, count + 1)
+    for folder, total, count in needed.values():
+        try:
+            free = shutil.disk_usage(folder).free
+        except OSError as err:
+            raise AudioWriteError(f"{folder}: {_advice(err, folder / 'x')}") from None
+        if free < total + SPACE_MARGIN_BYTES:
+            what = "this file needs" if count == 1 else f"these {count} files need"
+            raise AudioWriteError(
+                f"{folder}: {what} about {total / 1e6:.1f} MB but there are {free / 1e6:.1f} MB free; "
+                "free some space or choose another folder (nothing was written)"
+            )
+    return paths
 
 
 def atomic_write(

@@ -937,22 +937,15 @@ class MainWindow(QMainWindow):
         writes one file per part plus the original (``NAME.drums.wav`` …) and ``NAME.mid``.
         A failure shows a dialog and the take stays, so it can be exported elsewhere."""
         assert self.track is not None
-        from deeptrance_gui.core.audio import save_audio
-        from deeptrance_gui.core.dream.takes import sidecar_path, sidecar_record, splice, write_json_atomic
-
         clip, source = self.track.clip, self.track.path
 
         def job() -> Path:
-            save_audio(splice(clip, take.final), dest, subtype=subtype, overwrite=overwrite)
-            band = take.final.band
-            if band is not None:  # a band take also leaves its stems and a MIDI file of the parts
-                from deeptrance_gui.core.band.export import export_midi, export_stems, midi_path
+            from deeptrance_gui.core.dream.export import export_take, plan_export
 
-                export_stems(band, dest, sample_rate_hz=clip.sample_rate_hz, subtype=subtype, overwrite=overwrite)
-                export_midi(band, midi_path(dest), overwrite=overwrite)
-            record = sidecar_record(take.request, take.final, input_path=source, output_path=dest)
-            record["output_subtype"] = subtype
-            write_json_atomic(record, sidecar_path(dest), overwrite=overwrite)
+            band = take.final.band  # a band take also leaves its stems and a MIDI file of the parts
+            names = band.part_names if band is not None else ()
+            plan = plan_export(dest, part_names=names, stems=band is not None, midi=band is not None)
+            export_take(clip, take.request, take.final, plan, source=source, subtype=subtype, overwrite=overwrite)
             return dest
 
         self._exporting = True

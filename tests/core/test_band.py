@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from deeptrance_gui.core.analysis import analyse
-from deeptrance_gui.core.band.arrange import STYLES, arrange
+from deeptrance_gui.core.band.arrange import STYLES, arrange, part_roles
 from deeptrance_gui.core.band.export import export_midi, export_stems, midi_bytes, stem_paths
 from deeptrance_gui.core.band.render import load_soundfont, render_variant
 from deeptrance_gui.core.band.take import ORIGINAL, band_mix
@@ -42,6 +42,7 @@ def test_every_style_has_drums_bass_harmony_with_variants_on_the_beat(style: str
     arrangement = arrange(analysis, style=style, duration_s=clip.duration_s)
     roles = [p.role for p in arrangement.parts]
     assert roles[:3] == ["drums", "bass", "harmony"]
+    assert tuple(roles) == part_roles(style)  # what a take's stems are called, known before the dream
     assert all(len(p.variants) >= 1 for p in arrangement.parts) and len(arrangement.parts[0].variants) >= 2
     for part in arrangement.parts:
         for variant in part.variants:
@@ -194,7 +195,7 @@ def test_stems_and_midi_export_reread(tmp_path: Path, clip_and_analysis: tuple, 
     take = band_steps(clip, models)[-1].band
     dest = tmp_path / "song.wav"
     written = export_stems(take, dest, sample_rate_hz=clip.sample_rate_hz)
-    assert set(written) == set(stem_paths(dest, take).values())
+    assert set(written) == set(stem_paths(dest, take.part_names).values())
     assert {p.name for p in written} >= {"song.drums.wav", "song.bass.wav", "song.harmony.wav", "song.original.wav"}
     midi = export_midi(take, tmp_path / "song.mid")
     song = mido.MidiFile(midi)
@@ -210,6 +211,47 @@ def test_stems_and_midi_export_reread(tmp_path: Path, clip_and_analysis: tuple, 
     assert midi_bytes(take) == midi.read_bytes()
     with pytest.raises(Exception, match="already exists"):
         export_midi(take, midi)
+
+
+def test_a_take_exports_as_one_set_checked_before_anything_is_written(
+    tmp_path: Path, clip_and_analysis: tuple, models: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Mix, stems, MIDI file and sidecar (last) are one set: a stem that already exists, or a disk
+    with room for only part of the set, refuses it before the mix is written."""
+    import json
+    import shutil
+
+    from deeptrance_gui.core.dream.export import export_take, plan_export
+    from deeptrance_gui.core.dream.takes import DreamRequest
+    from deeptrance_gui.core.errors import AudioWriteError
+
+    clip, _ = clip_and_analysis
+    final = band_steps(clip, models)[-1]
+    assert final.band is not None
+    request = DreamRequest(dreamers=("tiny",), judges=("tiny-judge",), objective=Objective(toward="rock"), settings=BAND, seed=4)
+    plan = plan_export(tmp_path / "take.flac", part_names=final.band.part_names, stems=True, midi=True)
+    source = tmp_path / "source.wav"
+
+    (tmp_path / "take.bass.flac").write_bytes(b"someone else's")
+    with pytest.raises(AudioWriteError, match=r"take\.bass\.flac: already exists"):
+        export_take(clip, request, final, plan, source=source)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["take.bass.flac"]
+    (tmp_path / "take.bass.flac").unlink()
+
+    # Room for the mix and a stem or two, not for the set: nothing is written.
+    usage = shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(shutil, "disk_usage", lambda _p: usage._replace(free=3 * clip.frames * clip.channels * 3))
+    with pytest.raises(AudioWriteError, match=r"these 8 files need about .* MB free; .*nothing was written"):
+        export_take(clip, request, final, plan, source=source)
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.undo()
+
+    written = export_take(clip, request, final, plan, source=source)
+    assert written == plan.paths and written[-1] == tmp_path / "take.flac.json"
+    assert [p.name for p in written[1:-2]] == [f"take.{n}.flac" for n in (*final.band.part_names, ORIGINAL)]
+    assert json.loads(written[-1].read_text())["band"]["style"] == "rock"
+    with pytest.raises(AudioWriteError, match="stems and MIDI files come from a band take"):
+        export_take(clip, request, dataclasses.replace(final, band=None), plan, source=source, overwrite=True)
 
 
 def test_band_refusals(models: tuple) -> None:

@@ -138,6 +138,7 @@ def test_band_dream_cli_writes_mix_stems_midi_and_reproduces_bit_for_bit(
         (["--mode", "band", "--soundfont", "/nonexistent.sf2"], "SoundFont not found"),
         (["--mode", "band", "--band-level-db", "6"], "band level must be"),
         (["--stems"], "--stems and --midi are for the band dream"),
+        (["--mode", "band", "--toward", "pop", "--stems"], "x.lead.wav already exists"),  # before dreaming
     ],
 )
 def test_band_refusals_are_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path, extra: list[str], message: str) -> None:
@@ -148,6 +149,7 @@ def test_band_refusals_are_one_line(capsys: pytest.CaptureFixture[str], tmp_path
     clip, _ = click_track(120, duration_s=4.0)
     source = tmp_path / "groove.wav"
     sf.write(source, clip.samples.T, clip.sample_rate_hz, subtype="PCM_16")
+    (tmp_path / "x.lead.wav").write_bytes(b"a stem of an earlier take")
     assert main(["dream", str(source), "-o", str(tmp_path / "x.wav"), "--quiet", "--iterations", "1", *extra]) == 1
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1

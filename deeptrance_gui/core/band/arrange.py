@@ -377,6 +377,14 @@ def _clip(notes: list[Note], end_s: float) -> tuple[Note, ...]:
     return tuple(sorted(kept, key=lambda n: (n.start_s, n.key)))
 
 
+def part_roles(style: str) -> tuple[str, ...]:
+    """The parts ``style`` plays (drums, bass, harmony and, for most styles, lead), known before
+    any analysis: what a take's stems will be called."""
+    spec = STYLES[style_for(style)]
+    has_lead = spec.lead_program is not None and bool(spec.lead)
+    return ("drums", "bass", "harmony", *(("lead",) if has_lead else ()))
+
+
 def arrange(analysis: MusicalAnalysis, *, style: str, duration_s: float) -> Arrangement:
     """The band for ``analysis`` (times relative to the region's start) in ``style``.
 
@@ -399,7 +407,7 @@ def arrange(analysis: MusicalAnalysis, *, style: str, duration_s: float) -> Arra
             harmony_db,
         ),
     ]
-    if spec.lead_program is not None and spec.lead:
+    if "lead" in part_roles(style) and spec.lead_program is not None:
         parts.append(
             Part("lead", tuple(PartVariant(n, 0, spec.lead_program, _lead_notes(grid, n)) for n in spec.lead), lead_db)
         )

@@ -10,12 +10,13 @@ exactly the kind of code not worth owning.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 
-from deeptrance_gui.core.atomic import atomic_write, check_writable
+from deeptrance_gui.core.atomic import atomic_write, check_writable_all
 from deeptrance_gui.core.audio.clip import AudioClip
 from deeptrance_gui.core.audio.save import save_audio, wav_size_bytes
 from deeptrance_gui.core.band.arrange import bar_index
@@ -25,9 +26,9 @@ from deeptrance_gui.core.band.take import ORIGINAL, BandTake
 TICKS_PER_BEAT = 480
 
 
-def stem_paths(dest: Path, take: BandTake) -> dict[str, Path]:
+def stem_paths(dest: Path, part_names: Sequence[str]) -> dict[str, Path]:
     """``song.wav`` → ``song.drums.wav``, …, ``song.original.wav`` (same folder and format)."""
-    return {name: dest.with_name(f"{dest.stem}.{name}{dest.suffix}") for name in (*take.part_names, ORIGINAL)}
+    return {name: dest.with_name(f"{dest.stem}.{name}{dest.suffix}") for name in (*part_names, ORIGINAL)}
 
 
 def midi_path(dest: Path) -> Path:
@@ -41,11 +42,12 @@ def export_stems(
     """Write every part and the original as ``dest``-named stems; checks all destinations
     before writing any, so a refusal leaves nothing half-exported."""
     assert take.stems is not None and take.original is not None
-    paths = stem_paths(dest, take)
+    paths = stem_paths(dest, take.part_names)
     audio = {**dict(zip(take.part_names, take.stems, strict=True)), ORIGINAL: take.original}
-    for name, path in paths.items():
-        shape = audio[name].shape
-        check_writable(path, overwrite=overwrite, size_bytes=wav_size_bytes(shape[1], shape[0], subtype))
+    check_writable_all(
+        [(path, wav_size_bytes(audio[name].shape[1], audio[name].shape[0], subtype)) for name, path in paths.items()],
+        overwrite=overwrite,
+    )
     return [
         save_audio(AudioClip(np.asarray(audio[name], np.float32), sample_rate_hz), path, subtype=subtype, overwrite=overwrite)
         for name, path in paths.items()
