@@ -166,6 +166,22 @@ def test_band_dream_contract_level_and_determinism(clip_and_analysis: tuple, mod
     assert np.array_equal(again.audio, final.audio)  # same seed, same band
 
 
+def test_turning_the_track_down_does_not_turn_the_band_up(clip_and_analysis: tuple, models: tuple) -> None:
+    """The band's level is relative to the track as it is in the mix, after its ±3 dB EQ: measured
+    against the un-EQ'd track, the dream cut the track and so raised the band by up to 2.3 dB."""
+    clip, _ = clip_and_analysis
+    settings = dataclasses.replace(BAND, iterations=8, learning_rate=0.5, band_original_eq_db=3.0)
+    take = band_steps(clip, models, settings=settings)[-1].band
+    assert take is not None and take.stems is not None and take.original is not None
+    rate = clip.sample_rate_hz
+    band = integrated_loudness_lufs(np.sum(take.stems, axis=0), sample_rate_hz=rate)
+    track_in_mix = integrated_loudness_lufs(take.original, sample_rate_hz=rate)
+    track = integrated_loudness_lufs(clip.samples, sample_rate_hz=rate)
+    assert band is not None and track_in_mix is not None and track is not None
+    assert abs(track_in_mix - track) > 0.2  # the dream did EQ the track
+    assert band - track_in_mix == pytest.approx(settings.band_level_db, abs=0.05)
+
+
 def test_band_level_setting_moves_the_band(clip_and_analysis: tuple, models: tuple) -> None:
     clip, _ = clip_and_analysis
     quiet = band_steps(clip, models, settings=dataclasses.replace(BAND, band_level_db=-12.0))[-1].band
