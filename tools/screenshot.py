@@ -19,6 +19,9 @@ def main() -> int:
     band = "--band" in sys.argv
     toward = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--toward=")), "rock")
     args = [a for a in sys.argv[1:] if a != "--band" and not a.startswith("--toward=")]
+    if any(a.startswith("-") for a in args) or len(args) > 1:
+        print("usage: python tools/screenshot.py [OUT.png] [--band] [--toward=TAG]", file=sys.stderr)
+        return 2
     out = Path(args[0] if args else "docs/screenshot.png").resolve()
     if not os.environ.get("DISPLAY"):
         if shutil.which("xvfb-run") is None:
