@@ -26,8 +26,8 @@ What the model hears (16 kHz, complex STFT, so parts and track add with their ph
 
 The loop (random roll, chunked backward, normalised gradient, objective ceiling, throttled
 renders and judges) is the engine's; :class:`BandPlayAlong` is only the parameterisation.
-The rendered mix sets the band to ``band_level_db`` below the (EQ'd) track by BS.1770 loudness, then matches the mix
-to the original's loudness and limits true peak to −1 dBTP.
+The rendered mix sets the band to ``band_level_db`` below the (EQ'd) track by BS.1770
+loudness, then matches the mix to the original's loudness and limits true peak to −1 dBTP.
 """
 
 from __future__ import annotations
@@ -378,7 +378,7 @@ class _BandRenderer:
         original = self._processed_original(shape)
         band_lufs = integrated_loudness_lufs(band, sample_rate_hz=self.rate)
         # Relative to the track as it is in the mix (after its EQ), like the dream hears it.
-        track_lufs = integrated_loudness_lufs(original, sample_rate_hz=self.rate) if original is not self.original else self.reference_lufs
+        track_lufs = integrated_loudness_lufs(original, sample_rate_hz=self.rate)
         if band_lufs is None or track_lufs is None:
             scale_db = self.settings.band_level_db
         else:

@@ -60,8 +60,7 @@ def integrated_loudness_lufs(samples: FloatArray, *, sample_rate_hz: int) -> flo
         return None
     channels = min(samples.shape[0], 5)  # BS.1770 weights L, R, C, Ls, Rs
     gains = np.array([1.0, 1.0, 1.0, 1.41, 1.41][:channels])
-    meter = pyloudnorm.Meter(sample_rate_hz)
-    stages = [(f.b, f.a) for f in meter._filters.values()]
+    stages = _k_weighting_stages(sample_rate_hz)
     n_blocks = int(np.round((n / sample_rate_hz - 0.4) / 0.1)) + 1
     # Sub-block k covers samples [int(0.1·k·rate), int(0.1·(k+1)·rate)); block j = sub-blocks j…j+3.
     bounds = np.array([int(0.4 * (k * 0.25) * sample_rate_hz) for k in range(n_blocks + 4)], dtype=np.int64)
@@ -114,10 +113,17 @@ def k_weighting_power(frequencies_hz: npt.ArrayLike, *, sample_rate_hz: int) -> 
 
     freqs = np.asarray(frequencies_hz, dtype=np.float64)
     power = np.ones_like(freqs)
-    for stage in pyloudnorm.Meter(sample_rate_hz)._filters.values():
-        _, response = freqz(stage.b, stage.a, worN=freqs, fs=sample_rate_hz)
+    for b, a in _k_weighting_stages(sample_rate_hz):
+        _, response = freqz(b, a, worN=freqs, fs=sample_rate_hz)
         power *= np.abs(response) ** 2
     return power
+
+
+def _k_weighting_stages(sample_rate_hz: int) -> list[tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]]:
+    """(b, a) of pyloudnorm's K-weighting stages at this rate (its only copy of them is a
+    private attribute; ``test_dsp`` compares our loudness with pyloudnorm's, so a change there
+    shows)."""
+    return [(f.b, f.a) for f in pyloudnorm.Meter(sample_rate_hz)._filters.values()]
 
 
 def true_peak_dbtp(samples: FloatArray, *, sample_rate_hz: int) -> float:
