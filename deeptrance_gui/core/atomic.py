@@ -84,6 +84,15 @@ def check_writable(dest: str | os.PathLike[str], *, overwrite: bool = False, siz
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise AudioWriteError(f"{path}: the folder {folder} does not exist; create it or choose another folder")
+    # The probe comes before the space check: a read-only or forbidden folder must say so, not
+    # "free some space" (a read-only filesystem reports its free space too).
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name[:64]}.", suffix=".probe", dir=folder)
+    except OSError as err:
+        raise AudioWriteError(f"{path}: {_advice(err, path)}") from None
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(probe)
     if size_bytes is not None:
         try:
             free = shutil.disk_usage(folder).free
@@ -94,13 +103,6 @@ def check_writable(dest: str | os.PathLike[str], *, overwrite: bool = False, siz
                 f"{path}: needs about {size_bytes / 1e6:.1f} MB but {folder} has {free / 1e6:.1f} MB free; "
                 "free some space or choose another folder"
             )
-    try:
-        fd, probe = tempfile.mkstemp(prefix=f".{path.name[:64]}.", suffix=".probe", dir=folder)
-    except OSError as err:
-        raise AudioWriteError(f"{path}: {_advice(err, path)}") from None
-    os.close(fd)
-    with contextlib.suppress(OSError):
-        os.unlink(probe)
     return path
 
 

@@ -51,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from deeptrance_gui.core.model.registry import available_models
     from deeptrance_gui.core.playback import Player, create_backend
     from deeptrance_gui.ui.main_window import MainWindow
-    from deeptrance_gui.ui.settings import load_settings
+    from deeptrance_gui.ui.settings import load_settings, settings_problem
     from deeptrance_gui.ui.theme import apply_theme
 
     existing = QApplication.instance()
@@ -68,7 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return load(name)
 
-    window = MainWindow(settings, Player(backend), model_loader=load_model, muted_reason=muted_reason)
+    notice = "; ".join(n for n in (muted_reason, settings_problem()) if n) or None
+    window = MainWindow(settings, Player(backend), model_loader=load_model, startup_notice=notice)
     window.show()
 
     def after_show() -> None:

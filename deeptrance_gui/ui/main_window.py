@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -40,7 +41,7 @@ from deeptrance_gui.core.errors import DeepTranceError
 from deeptrance_gui.ui.band_lanes import BandLanes
 from deeptrance_gui.ui.dream_panel import DreamPanel
 from deeptrance_gui.ui.predictions_view import GenreBars, GenreTimeline, HonestMeter
-from deeptrance_gui.ui.settings import AppSettings, remember_file, save_settings
+from deeptrance_gui.ui.settings import AppSettings, SettingsSaveError, remember_file, save_settings
 from deeptrance_gui.ui.spectrogram_view import SpectrogramView
 from deeptrance_gui.ui.takes import Take, TakeList
 
@@ -90,8 +91,8 @@ class MainWindow(QMainWindow):
         Playback over an already chosen backend.
     model_loader
         name → LoadedModel; called on a worker thread (tests pass tiny models).
-    muted_reason
-        Shown once when there is no audio output.
+    startup_notice
+        Shown once in the status bar: no audio output, settings that cannot be saved.
     """
 
     trackLoaded = Signal(object)
@@ -112,7 +113,7 @@ class MainWindow(QMainWindow):
         player: Any,
         *,
         model_loader: Callable[[str], Any],
-        muted_reason: str | None = None,
+        startup_notice: str | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle("Deep Trance")
@@ -135,7 +136,7 @@ class MainWindow(QMainWindow):
         self._takes_by_track: dict[Path, list[Take]] = {}
         self._track_prediction: Any = None
         self._error_box: QMessageBox | None = None
-        self._muted_reason = muted_reason
+        self._startup_notice = startup_notice
         self._build()
         self._build_actions()
         self._build_transport()
@@ -657,9 +658,9 @@ class MainWindow(QMainWindow):
         )
         if status.error and self.last_error != status.error:
             self.show_error("Audio output stopped", status.error + "\n\nThe track and takes are kept.")
-        if self._muted_reason:
-            self.statusBar().showMessage(self._muted_reason, 10000)
-            self._muted_reason = None
+        if self._startup_notice:
+            self.statusBar().showMessage(self._startup_notice, 15000)
+            self._startup_notice = None
 
     # --- dreaming ---------------------------------------------------------------------------
 
@@ -1022,7 +1023,11 @@ class MainWindow(QMainWindow):
         self.settings.geometry = self.saveGeometry()
         self.settings.db_range = self.spectrogram.db_range
         self.settings.dream = self.dream_panel.state() if self.models else self.settings.dream
-        save_settings(self.settings)
+        try:
+            save_settings(self.settings)
+        except SettingsSaveError as err:
+            # Closing: nothing left to show it in; the track and takes were never at stake.
+            print(f"deeptrance: {err}", file=sys.stderr)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.confirm_close():

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
 from deeptrance_gui.core import paths
+from deeptrance_gui.core.atomic import check_writable
+from deeptrance_gui.core.errors import AudioWriteError, DeepTranceError
 
 SETTINGS_VERSION = 1
 MAX_RECENT = 10
@@ -49,10 +52,32 @@ class AppSettings:
     dream: DreamPanelState = field(default_factory=DreamPanelState)
 
 
+class SettingsSaveError(DeepTranceError):
+    """The settings could not be written; the app goes on with them in memory."""
+
+
+def _settings_path() -> Path:
+    return paths.user_data_dir() / "settings.ini"
+
+
 def _store() -> QSettings:
-    folder = paths.user_data_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    return QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
+    # Reading never creates the folder: a read-only or missing home must not stop start-up.
+    return QSettings(str(_settings_path()), QSettings.Format.IniFormat)
+
+
+def settings_problem() -> str | None:
+    """Why the settings cannot be saved, or None; asked at start-up so that the user learns it
+    while the session is still ahead (GUI thread; creates the settings folder if need be)."""
+    path = _settings_path()
+    advice = "they are kept for this session only; make it writable or set DEEPTRANCE_HOME to a writable folder"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        check_writable(path, overwrite=True)
+    except OSError as err:
+        return f"settings cannot be saved in {path.parent} ({err.strerror}); {advice}"
+    except AudioWriteError as err:
+        return f"settings cannot be saved: {err}; {advice}"
+    return None
 
 
 def _get(store: QSettings, key: str, default: Any, check: Callable[[Any], Any]) -> Any:
@@ -138,7 +163,10 @@ def load_settings() -> AppSettings:
 
 
 def save_settings(settings: AppSettings) -> None:
-    """Write settings (GUI thread)."""
+    """Write settings (GUI thread); :class:`SettingsSaveError` when they cannot be."""
+    problem = settings_problem()
+    if problem:
+        raise SettingsSaveError(problem)
     store = _store()
     store.setValue("version", SETTINGS_VERSION)
     if settings.geometry is not None:
@@ -152,6 +180,8 @@ def save_settings(settings: AppSettings) -> None:
     for item in fields(DreamPanelState):
         store.setValue(f"dream/{item.name}", getattr(settings.dream, item.name))
     store.sync()
+    if store.status() != QSettings.Status.NoError:
+        raise SettingsSaveError(f"settings could not be written to {_settings_path()} ({store.status().name})")
 
 
 def remember_file(settings: AppSettings, path: str) -> None:

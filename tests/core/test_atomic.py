@@ -72,6 +72,28 @@ def test_no_space_is_refused_before_writing(tmp_path: Path, monkeypatch: pytest.
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_read_only_folder_says_so_before_the_free_space(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A read-only filesystem is often small or full too (found with a read-only tmpfs: the
+    # message asked to free space on it); what to do is to choose another folder.
+    import tempfile
+
+    from deeptrance_gui.core.atomic import check_writable_all
+
+    def read_only(*_args: object, **_kwargs: object) -> tuple[int, str]:
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    usage = shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(shutil, "disk_usage", lambda _p: usage._replace(free=1000))
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    for check in (
+        lambda: check_writable(tmp_path / "a.wav", size_bytes=10**6),
+        lambda: check_writable_all([(tmp_path / "a.wav", 10**6), (tmp_path / "a.mid", 10**3)]),
+    ):
+        with pytest.raises(AudioWriteError, match="read-only filesystem; choose another folder") as info:
+            check()
+        assert "free" not in str(info.value)
+
+
 def test_errno_advice(tmp_path: Path) -> None:
     def failing(code: int):
         def write(_fh: object) -> None:

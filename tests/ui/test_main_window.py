@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from deeptrance_gui.core.audio import load_audio
 from deeptrance_gui.core.dream.takes import read_sidecar, sidecar_path
+from deeptrance_gui.core.playback import ManualBackend, Player
 from deeptrance_gui.ui.main_window import MainWindow
 from deeptrance_gui.ui.settings import AppSettings, DreamPanelState, load_settings, save_settings
 from tests.ui.conftest import write_music
@@ -201,6 +202,32 @@ def test_settings_round_trip_and_bad_values(qapp) -> None:
     store.sync()
     tolerant = load_settings()
     assert tolerant.dream.iterations == 20 and tolerant.dream.strength_db == 6.0 and tolerant.theme == "system"
+
+
+def test_a_settings_folder_that_cannot_be_made_never_blocks_start_or_close(
+    qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Found with a read-only home: start-up crashed creating the folder, and so did closing.
+    # (A file where the folder should be fails the same way for root, who writes through chmod.)
+    from deeptrance_gui.ui import settings as settings_module
+
+    (tmp_path / "blocker").write_text("a file, not a folder")
+    monkeypatch.setenv("DEEPTRANCE_HOME", str(tmp_path / "blocker" / "home"))
+    settings = settings_module.load_settings()
+    assert settings == AppSettings()
+    problem = settings_module.settings_problem()
+    assert problem and "cannot be saved" in problem and "DEEPTRANCE_HOME" in problem
+    with pytest.raises(settings_module.SettingsSaveError, match="cannot be saved"):
+        save_settings(settings)
+
+    win = MainWindow(settings, Player(ManualBackend()), model_loader=lambda name: None, startup_notice=problem)
+    qtbot.addWidget(win)
+    win.confirm_close = lambda: True
+    win.show()
+    qtbot.waitUntil(lambda: "cannot be saved" in win.statusBar().currentMessage(), timeout=5_000)
+    win.close()
+    assert not win.isVisible()
+    assert "settings cannot be saved" in capsys.readouterr().err
 
 
 def test_close_while_dreaming_stops_everything(qtbot, window: MainWindow, tmp_path: Path) -> None:
