@@ -30,6 +30,8 @@ def run_training(
     import torch
 
     from deeptrance_gui.core import paths
+    from deeptrance_gui.core.atomic import folder_problem
+    from deeptrance_gui.core.errors import TrainingError
     from deeptrance_gui.core.train.datasets import fma_dataset, folder_dataset
     from deeptrance_gui.core.train.features import FeatureCache
     from deeptrance_gui.core.train.trainer import TrainReport, train
@@ -41,6 +43,19 @@ def run_training(
     if distributed:
         backend = "nccl" if config.device.startswith("cuda") else "gloo"
         torch.distributed.init_process_group(backend=backend)
+    work_dir = paths.user_data_dir() / "training" / config.name
+    if rank == 0:
+        # Before hours of decoding, not after: every folder the run fills must take files.
+        for folder, what in (
+            (cache.folder, "feature cache (--cache-dir)"),
+            (work_dir, "checkpoints"),
+            (paths.user_models_dir(), "trained model"),
+        ):
+            problem = folder_problem(folder)
+            if problem:
+                raise TrainingError(
+                    f"cannot write the {what}: {problem} (DEEPTRANCE_HOME moves all of the app's files)"
+                )
     if rank == 0:  # one process decodes; the others wait and read the finished cache
         entries, skipped = cache.build(
             dataset,
@@ -55,7 +70,6 @@ def run_training(
     if cancel is not None and cancel():
         return None, skipped
     report = None
-    work_dir = paths.user_data_dir() / "training" / config.name
     for item in train(
         entries, cache.patches(), dataset.labels, config, work_dir=work_dir, resume=resume, cancel=cancel
     ):

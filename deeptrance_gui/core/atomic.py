@@ -106,6 +106,22 @@ def check_writable(dest: str | os.PathLike[str], *, overwrite: bool = False, siz
     return path
 
 
+def folder_problem(folder: str | os.PathLike[str]) -> str | None:
+    """Why files cannot be created in ``folder``, or None; the folder (with its parents) is made
+    if need be. For folders the app fills itself (settings, caches, checkpoints, trained models),
+    checked before the work that fills them starts."""
+    path = Path(folder)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".probe.", dir=path)
+    except OSError as err:
+        return _advice(err, path / "probe")
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(probe)
+    return None
+
+
 def check_writable_all(
     destinations: Sequence[tuple[str | os.PathLike[str], int | None]], *, overwrite: bool = False
 ) -> list[Path]:

@@ -14,8 +14,8 @@ from typing import Any
 from PySide6.QtCore import QByteArray, QSettings
 
 from deeptrance_gui.core import paths
-from deeptrance_gui.core.atomic import check_writable
-from deeptrance_gui.core.errors import AudioWriteError, DeepTranceError
+from deeptrance_gui.core.atomic import folder_problem
+from deeptrance_gui.core.errors import DeepTranceError
 
 SETTINGS_VERSION = 1
 MAX_RECENT = 10
@@ -68,16 +68,13 @@ def _store() -> QSettings:
 def settings_problem() -> str | None:
     """Why the settings cannot be saved, or None; asked at start-up so that the user learns it
     while the session is still ahead (GUI thread; creates the settings folder if need be)."""
-    path = _settings_path()
-    advice = "they are kept for this session only; make it writable or set DEEPTRANCE_HOME to a writable folder"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        check_writable(path, overwrite=True)
-    except OSError as err:
-        return f"settings cannot be saved in {path.parent} ({err.strerror}); {advice}"
-    except AudioWriteError as err:
-        return f"settings cannot be saved: {err}; {advice}"
-    return None
+    problem = folder_problem(_settings_path().parent)
+    if problem is None:
+        return None
+    return (
+        f"settings cannot be saved: {problem}; they are kept for this session only "
+        "(DEEPTRANCE_HOME sets a writable folder)"
+    )
 
 
 def _get(store: QSettings, key: str, default: Any, check: Callable[[Any], Any]) -> Any:

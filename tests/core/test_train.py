@@ -95,6 +95,28 @@ def test_fma_loader_split_and_skip_list(tmp_path: Path) -> None:
         fma_dataset(tmp_path)
 
 
+def test_an_unwritable_home_is_refused_before_decoding(
+    synthetic: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Found with a read-only home: the run crashed with a traceback creating the cache folder.
+    # A file where the folder should be fails the same way for root, who writes through chmod.
+    from deeptrance_gui.cli import main
+    from deeptrance_gui.core.atomic import folder_problem
+
+    (tmp_path / "blocker").write_text("a file, not a folder")
+    monkeypatch.setenv("DEEPTRANCE_HOME", str(tmp_path / "blocker" / "home"))
+    decoded: list[object] = []
+    monkeypatch.setattr(FeatureCache, "build", lambda *a, **k: decoded.append(a) or ({}, {}))
+    assert folder_problem(paths.cache_dir()) is not None and folder_problem(tmp_path / "new" / "deep") is None
+    assert main(["train", str(synthetic), "--layout", "folders", "--out", "x", "--epochs", "1"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: cannot write the feature cache"), err
+    assert "choose another folder" in err[0] and not decoded
+    cache = tmp_path / "cache"
+    assert main(["train", str(synthetic), "--layout", "folders", "--out", "x", "--cache-dir", str(cache)]) == 1
+    assert capsys.readouterr().err.startswith("error: cannot write the checkpoints") and not decoded
+
+
 def test_feature_cache_resumes_and_invalidates(
     tmp_path: Path, synthetic: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
