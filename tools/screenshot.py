@@ -76,6 +76,7 @@ def main() -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
         window.grab().save(str(out), "PNG")
         print(f"wrote {out}")
+        window.confirm_close = lambda: True  # the take is a picture's, not a musician's
         window.close()
         app.quit()
 

@@ -87,6 +87,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             wanted[1:] = [f"{other}-musicnn", f"{other}-vgg"]
         wanted = [n for n in dict.fromkeys(wanted) if n in names] or ["msd-musicnn", "mtt-musicnn", "mtt-vgg"]
         window.load_models(wanted)
+        from deeptrance_gui.core.dream.recovery import left_behind
+
+        sessions = left_behind()  # takes of a session that crashed
+        if sessions:
+            window.offer_recovery(sessions)
 
     QTimer.singleShot(0, after_show)
     if args.quit_after > 0:

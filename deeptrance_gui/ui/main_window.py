@@ -37,6 +37,7 @@ from superqt.utils import create_worker
 from deeptrance_gui.core.audio.clip import AudioClip
 from deeptrance_gui.core.band.session import BandSession
 from deeptrance_gui.core.dream.cost import remaining_s
+from deeptrance_gui.core.dream.recovery import LeftBehind, TakeJournal
 from deeptrance_gui.core.errors import DeepTranceError
 from deeptrance_gui.ui.band_lanes import BandLanes
 from deeptrance_gui.ui.dream_panel import DreamPanel
@@ -106,6 +107,7 @@ class MainWindow(QMainWindow):
     bandMixed = Signal(object)
     soundfontChanged = Signal(str)
     analysisShown = Signal(object)  # MusicalAnalysis or None
+    takeJournaled = Signal(object)  # Path of the take's recovery copy
 
     def __init__(
         self,
@@ -137,6 +139,10 @@ class MainWindow(QMainWindow):
         self._track_prediction: Any = None
         self._error_box: QMessageBox | None = None
         self._startup_notice = startup_notice
+        # Every finished take is also written here, so a crash never takes it (recovery.py).
+        self.journal = TakeJournal()
+        self._journal_count = 0
+        self._recovery_box: QMessageBox | None = None
         self._build()
         self._build_actions()
         self._build_transport()
@@ -812,7 +818,62 @@ class MainWindow(QMainWindow):
         self.take_list.add_take(take)
         self._show_band(take)
         self._predict_track(take)
+        self._journal_take(take)
         self.dreamFinished.emit(take)
+
+    def _journal_take(self, take: Take) -> None:
+        """Keep a recovery copy of the take (the whole track as FLAC and its sidecar), on a worker."""
+        assert self.track is not None
+        clip, source, journal = self.track.clip, self.track.path, self.journal
+        self._journal_count += 1
+        number = self._journal_count  # never reused: a deleted take's number is not given again
+
+        def job() -> Path:
+            return journal.record(clip, take.request, take.final, number=number, source=source)
+
+        worker = create_worker(job, _start_thread=False, _ignore_errors=True)
+        worker.returned.connect(self.takeJournaled.emit)
+        worker.errored.connect(
+            lambda err: self.statusBar().showMessage(f"No recovery copy of this take (export it to keep it): {err}", 15000)
+        )
+        self._start(worker)
+
+    def offer_recovery(self, sessions: list[LeftBehind]) -> QMessageBox:
+        """Say where the takes of sessions that did not close are, and keep or delete them
+        (non-blocking; GUI thread)."""
+        count = sum(len(s.takes) for s in sessions)
+        folders = "\n".join(str(s.folder) for s in sessions)
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            "Takes from a session that did not close",
+            f"Deep Trance did not close properly last time. {count} take{'s' if count != 1 else ''} from "
+            f"that session {'were' if count != 1 else 'was'} kept, each the whole track as FLAC with its "
+            f"sidecar:\n\n{folders}\n\nOpen them like any track (File ▸ Open).",
+            QMessageBox.StandardButton.NoButton,
+            self,
+        )
+        keep = box.addButton("Keep them", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Delete them", QMessageBox.ButtonRole.DestructiveRole)
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        box.setWindowModality(Qt.WindowModality.NonModal)
+
+        def chosen(button: Any) -> None:
+            from deeptrance_gui.core.dream.recovery import discard_left_behind, keep_left_behind
+
+            try:
+                if button is keep:
+                    kept = [keep_left_behind(s) for s in sessions]
+                    self.statusBar().showMessage(f"Recovered takes kept in {kept[0].parent}", 15000)
+                else:
+                    for session in sessions:
+                        discard_left_behind(session)
+            except OSError as err:
+                self.show_error("Could not move the recovered takes", f"{err}\n\nThey stay in {folders}.")
+
+        box.buttonClicked.connect(chosen)
+        box.show()
+        self._recovery_box = box
+        return box
 
     def cancel_dream(self) -> None:
         """Esc: stop the dream within 0.5 s; what was heard so far is discarded."""
@@ -951,12 +1012,13 @@ class MainWindow(QMainWindow):
 
         self._exporting = True
         worker = create_worker(job, _start_thread=False, _ignore_errors=True)
-        worker.returned.connect(self._exported)
+        worker.returned.connect(lambda path: self._exported(take, path))
         worker.errored.connect(lambda err: self.show_error("Export failed", str(err)))
         worker.finished.connect(lambda *_: setattr(self, "_exporting", False))
         self._start(worker)
 
-    def _exported(self, path: Path) -> None:
+    def _exported(self, take: Take, path: Path) -> None:
+        take.exported = True
         self.statusBar().showMessage(f"Exported {path}", 8000)
         self.exportFinished.emit(path)
 
@@ -1003,13 +1065,27 @@ class MainWindow(QMainWindow):
         self._error_box = box
 
     def confirm_close(self) -> bool:
-        """Ask before quitting while dreaming or exporting (tests replace this)."""
-        if not (self.is_dreaming() or self._exporting):
+        """Ask before quitting while dreaming or exporting, or with takes never exported (tests
+        replace this)."""
+        question = self.close_question()
+        if question is None:
             return True
-        answer = QMessageBox.question(
-            self, "Quit Deep Trance?", "A dream or export is still running. Stop it and quit?"
-        )
+        answer = QMessageBox.question(self, "Quit Deep Trance?", question)
         return answer == QMessageBox.StandardButton.Yes
+
+    def close_question(self) -> str | None:
+        """What closing now would lose, as a question; None when nothing."""
+        if self.is_dreaming() or self._exporting:
+            return "A dream or export is still running. Stop it and quit?"
+        current = self.track.path if self.track is not None else None
+        takes = [*self.take_list.takes(), *(t for path, ts in self._takes_by_track.items() if path != current for t in ts)]
+        unexported = sum(1 for t in takes if not t.exported)
+        if unexported:
+            return (
+                f"{unexported} take{'s' if unexported != 1 else ''} {'were' if unexported != 1 else 'was'} never "
+                "exported and will be lost. Quit anyway?"
+            )
+        return None
 
     def shutdown(self) -> None:
         """Stop the stream, cancel and await workers, save settings."""
@@ -1020,6 +1096,7 @@ class MainWindow(QMainWindow):
         from PySide6.QtCore import QThreadPool
 
         QThreadPool.globalInstance().waitForDone(10_000)
+        self.journal.close()  # a clean close: the user chose what to keep
         self.settings.geometry = self.saveGeometry()
         self.settings.db_range = self.spectrogram.db_range
         self.settings.dream = self.dream_panel.state() if self.models else self.settings.dream

@@ -26,6 +26,7 @@ class Take:
     display_db: np.ndarray  # full-track display spectrogram with this take in place
     created: float = field(default_factory=time.time)
     prediction: Any = None  # TagPrediction of the whole track with this take, once computed
+    exported: bool = False  # written somewhere by the user (closing asks about takes that were not)
 
     @property
     def audio(self) -> FloatArray:

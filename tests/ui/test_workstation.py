@@ -120,6 +120,46 @@ def test_failed_export_keeps_the_take_and_says_what_to_do(qtbot, window: MainWin
     assert window.take_list.count() == 1 and window.take_list.current_take() is take
 
 
+def test_a_crash_never_takes_the_takes(qtbot, window: MainWindow, music_file: Path, tmp_path: Path) -> None:
+    """Each take is kept in the session's recovery folder until a clean close; closing asks about
+    takes never exported; a folder left by a crashed session is offered back at start-up."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from deeptrance_gui.core.dream.recovery import TakeJournal, left_behind, recovered_root
+    from deeptrance_gui.core.dream.takes import read_sidecar, sidecar_path
+    from tests.core.test_recovery import _dead_pid
+
+    load(qtbot, window, music_file)
+    with qtbot.waitSignal(window.dreamFinished, timeout=30_000) as blocker:
+        window.start_dream()
+    take = blocker.args[0]
+    kept = window.journal.folder / "take-001.flac"
+    qtbot.waitUntil(lambda: sidecar_path(kept).is_file() and window.busy_workers() == 0, timeout=10_000)
+    assert load_audio(kept).samples.shape == window.track.clip.samples.shape
+    assert read_sidecar(sidecar_path(kept))["request"]["objective"]["toward"] == "rock"
+    question = window.close_question()
+    assert question is not None and "1 take was never exported" in question
+    with qtbot.waitSignal(window.exportFinished, timeout=10_000):
+        window.export_take(take, tmp_path / "kept.wav")
+    assert window.close_question() is None
+
+    # What a crash leaves: the folder of a process that is gone. The window says where it is.
+    crashed = TakeJournal()
+    crashed.folder = crashed.folder.parent / f"20260101-000000-{_dead_pid()}"
+    crashed.folder.mkdir(parents=True)
+    (crashed.folder / "take-001.flac").write_bytes(kept.read_bytes())
+    sessions = left_behind()
+    assert [s.folder for s in sessions] == [crashed.folder]
+    box = window.offer_recovery(sessions)
+    assert str(crashed.folder) in box.text() and "1 take from that session was kept" in box.text()
+    keep = next(b for b in box.buttons() if box.buttonRole(b) == QMessageBox.ButtonRole.AcceptRole)
+    keep.click()
+    assert (recovered_root() / crashed.folder.name / "take-001.flac").is_file() and left_behind() == []
+
+    window.close()
+    assert not window.journal.folder.exists()  # a clean close keeps nothing behind
+
+
 def test_band_dream_in_the_window_lanes_mute_solo_and_exports(qtbot, window: MainWindow, tmp_path: Path) -> None:
     with qtbot.waitSignal(window.analysisShown, timeout=10_000):
         load(qtbot, window, band_file(tmp_path))
