@@ -16,12 +16,12 @@ Algorithm (defaults and measurements in ``reference/dream-findings.md``)
 * Long regions are dreamed in windows of ``window_patches`` patches (≈30 s), starting at the
   playhead and moving outward, so the first changed audio is where the listener is.
 * Rendering (the parameterisation's, at the source rate, loudness-matched, ≤ −1 dBTP) happens
-  at each window's first and last iteration and in between at most every
-  ``render_interval_s`` and 3× its own cost, when someone listens (``live``); optimisation
+  at the first iteration, at each window's last, and in between at most every
+  ``render_interval_s`` and 4× its own cost, when someone listens (``live``); optimisation
   never depends on it, so a seed gives the same result at any speed, live or headless.
 * The judges (models that are never dreamers) hear rendered audio — from the second render on,
   so the first change is heard sooner; then at a window's end and at most every
-  ``judge_interval_s`` and 3× their cost — and the final region.
+  ``judge_interval_s`` and 4× their cost — and the final region.
 * ``finish`` ends the dream early and keeps what is done ("keep what's done").
 """
 
@@ -324,12 +324,15 @@ def run(
     heard_yet = False
     judged = 0
     iteration = 0
+    # The first window is heard at once; later ones at the render pace, counted from the last
+    # render of the window before (one iteration in, a window has hardly changed: rendering it
+    # at once cost a 3-minute live dream ≈ 2 s of 47).
+    last_render = -math.inf
     for window in windows:
         if cancel.is_set():
             return
         params = parameterisation.begin(window)
         optimizer = torch.optim.Adam(params, lr=settings.learning_rate)
-        last_render = -math.inf  # each window is heard at once
         for local in range(settings.iterations):
             if cancel.is_set():
                 return
@@ -421,9 +424,9 @@ def run(
 
 
 def _pace(interval_s: float, cost_s: float) -> float:
-    """Seconds between renders (or judgements): the setting, and at least 3× their own cost so
-    they take at most ≈ 1/4 of the time; an interval of 0 means every iteration."""
-    return max(interval_s, 3 * cost_s) if interval_s > 0 else 0.0
+    """Seconds between renders (or judgements): the setting, and at least 4× their own cost so
+    they take at most ≈ 1/5 of the time; an interval of 0 means every iteration."""
+    return max(interval_s, 4 * cost_s) if interval_s > 0 else 0.0
 
 
 def warm_up(model: LoadedModel) -> None:
