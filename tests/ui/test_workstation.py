@@ -141,6 +141,7 @@ def test_a_crash_never_takes_the_takes(qtbot, window: MainWindow, music_file: Pa
     assert question is not None and "1 take was never exported" in question
     with qtbot.waitSignal(window.exportFinished, timeout=10_000):
         window.export_take(take, tmp_path / "kept.wav")
+    qtbot.waitUntil(lambda: window.busy_workers() == 0, timeout=5_000)  # the export's worker ends after it
     assert window.close_question() is None
 
     # What a crash leaves: the folder of a process that is gone. The window says where it is.
