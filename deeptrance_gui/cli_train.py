@@ -56,7 +56,7 @@ def run_training(
                 raise TrainingError(
                     f"cannot write the {what}: {problem} (DEEPTRANCE_HOME moves all of the app's files)"
                 )
-    if rank == 0:  # one process decodes; the others wait and read the finished cache
+        # One process decodes; the others wait and read the finished cache.
         entries, skipped = cache.build(
             dataset,
             workers=workers,

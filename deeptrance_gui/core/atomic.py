@@ -86,13 +86,9 @@ def check_writable(dest: str | os.PathLike[str], *, overwrite: bool = False, siz
         raise AudioWriteError(f"{path}: the folder {folder} does not exist; create it or choose another folder")
     # The probe comes before the space check: a read-only or forbidden folder must say so, not
     # "free some space" (a read-only filesystem reports its free space too).
-    try:
-        fd, probe = tempfile.mkstemp(prefix=f".{path.name[:64]}.", suffix=".probe", dir=folder)
-    except OSError as err:
-        raise AudioWriteError(f"{path}: {_advice(err, path)}") from None
-    os.close(fd)
-    with contextlib.suppress(OSError):
-        os.unlink(probe)
+    failure = _probe(folder)
+    if failure is not None:
+        raise AudioWriteError(f"{path}: {_advice(failure, path)}")
     if size_bytes is not None:
         try:
             free = shutil.disk_usage(folder).free
@@ -113,9 +109,18 @@ def folder_problem(folder: str | os.PathLike[str]) -> str | None:
     path = Path(folder)
     try:
         path.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=".probe.", dir=path)
     except OSError as err:
         return _advice(err, path / "probe")
+    failure = _probe(path)
+    return None if failure is None else _advice(failure, path / "probe")
+
+
+def _probe(folder: Path) -> OSError | None:
+    """Create and remove a file in ``folder``: the error that stops files being created there."""
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".probe.", dir=folder)
+    except OSError as err:
+        return err
     os.close(fd)
     with contextlib.suppress(OSError):
         os.unlink(probe)

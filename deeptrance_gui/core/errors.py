@@ -112,5 +112,9 @@ class PlaybackError(DeepTranceError):
 # --- settings / training ------------------------------------------------------------------
 
 
+class SettingsSaveError(DeepTranceError):
+    """The settings could not be written; the app goes on with them in memory."""
+
+
 class TrainingError(DeepTranceError):
     """A dataset or training run could not go on."""

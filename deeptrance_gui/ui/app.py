@@ -48,6 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from deeptrance_gui.core import paths
+    from deeptrance_gui.core.dream.recovery import left_behind
     from deeptrance_gui.core.model.registry import available_models
     from deeptrance_gui.core.playback import Player, create_backend
     from deeptrance_gui.ui.main_window import MainWindow
@@ -87,8 +88,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             wanted[1:] = [f"{other}-musicnn", f"{other}-vgg"]
         wanted = [n for n in dict.fromkeys(wanted) if n in names] or ["msd-musicnn", "mtt-musicnn", "mtt-vgg"]
         window.load_models(wanted)
-        from deeptrance_gui.core.dream.recovery import left_behind
-
         sessions = left_behind()  # takes of a session that crashed
         if sessions:
             window.offer_recovery(sessions)

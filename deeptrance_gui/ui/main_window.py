@@ -38,11 +38,11 @@ from deeptrance_gui.core.audio.clip import AudioClip
 from deeptrance_gui.core.band.session import BandSession
 from deeptrance_gui.core.dream.cost import remaining_s
 from deeptrance_gui.core.dream.recovery import LeftBehind, TakeJournal
-from deeptrance_gui.core.errors import DeepTranceError
+from deeptrance_gui.core.errors import DeepTranceError, SettingsSaveError
 from deeptrance_gui.ui.band_lanes import BandLanes
 from deeptrance_gui.ui.dream_panel import DreamPanel
 from deeptrance_gui.ui.predictions_view import GenreBars, GenreTimeline, HonestMeter
-from deeptrance_gui.ui.settings import AppSettings, SettingsSaveError, remember_file, save_settings
+from deeptrance_gui.ui.settings import AppSettings, remember_file, save_settings
 from deeptrance_gui.ui.spectrogram_view import SpectrogramView
 from deeptrance_gui.ui.takes import Take, TakeList
 
@@ -141,7 +141,6 @@ class MainWindow(QMainWindow):
         self._startup_notice = startup_notice
         # Every finished take is also written here, so a crash never takes it (recovery.py).
         self.journal = TakeJournal()
-        self._journal_count = 0
         self._recovery_box: QMessageBox | None = None
         self._build()
         self._build_actions()
@@ -825,8 +824,7 @@ class MainWindow(QMainWindow):
         """Keep a recovery copy of the take (the whole track as FLAC and its sidecar), on a worker."""
         assert self.track is not None
         clip, source, journal = self.track.clip, self.track.path, self.journal
-        self._journal_count += 1
-        number = self._journal_count  # never reused: a deleted take's number is not given again
+        number = self.journal.next_number()  # on this thread: numbers are never given twice
 
         def job() -> Path:
             return journal.record(clip, take.request, take.final, number=number, source=source)

@@ -15,7 +15,7 @@ from PySide6.QtCore import QByteArray, QSettings
 
 from deeptrance_gui.core import paths
 from deeptrance_gui.core.atomic import folder_problem
-from deeptrance_gui.core.errors import DeepTranceError
+from deeptrance_gui.core.errors import SettingsSaveError
 
 SETTINGS_VERSION = 1
 MAX_RECENT = 10
@@ -50,10 +50,6 @@ class AppSettings:
     output_device: str = ""
     theme: str = "system"
     dream: DreamPanelState = field(default_factory=DreamPanelState)
-
-
-class SettingsSaveError(DeepTranceError):
-    """The settings could not be written; the app goes on with them in memory."""
 
 
 def _settings_path() -> Path:

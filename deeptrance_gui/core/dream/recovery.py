@@ -67,6 +67,13 @@ class TakeJournal:
     def __init__(self, root: Path | None = None) -> None:
         stamp = time.strftime("%Y%m%d-%H%M%S")
         self.folder = (root if root is not None else recovery_root()) / f"{stamp}-{os.getpid()}"
+        self._numbers = 0
+
+    def next_number(self) -> int:
+        """The next take's number (the caller's thread; never reused, so a deleted take's copy is
+        not overwritten by a later take's)."""
+        self._numbers += 1
+        return self._numbers
 
     def record(
         self, clip: AudioClip, request: DreamRequest, final: DreamStep, *, number: int, source: Path
