@@ -9,7 +9,13 @@ import pyloudnorm
 import pytest
 
 from deeptrance_gui.core.dsp.limiter import match_and_limit, true_peak_limit
-from deeptrance_gui.core.dsp.loudness import integrated_loudness_lufs, k_weighting_power, levels, true_peak_dbtp
+from deeptrance_gui.core.dsp.loudness import (
+    gain_to_level_db,
+    integrated_loudness_lufs,
+    k_weighting_power,
+    levels,
+    true_peak_dbtp,
+)
 from deeptrance_gui.core.dsp.stft import display_from_stft, display_spectrogram, istft, stft
 
 
@@ -62,6 +68,22 @@ def test_loudness_of_silence_and_short_clips() -> None:
     assert integrated_loudness_lufs(np.zeros((2, 48_000), np.float32), sample_rate_hz=48_000) is None
     assert integrated_loudness_lufs(np.ones((1, 100), np.float32), sample_rate_hz=48_000) is None
     assert levels(np.zeros((1, 0), np.float32), sample_rate_hz=8_000).loudness_lufs is None
+
+
+def test_gain_to_level_db_sets_one_signal_under_another() -> None:
+    rate = 44_100
+    rng = np.random.default_rng(3)
+    track = (0.3 * rng.standard_normal((2, 3 * rate))).astype(np.float32)
+    t = np.arange(3 * rate) / rate
+    band = (0.05 * np.sin(2 * np.pi * 110 * t)).astype(np.float32)[None, :].repeat(2, axis=0)
+    gain_db = gain_to_level_db(band, track, level_db=-6.0, sample_rate_hz=rate)
+    louder = band * np.float32(10 ** (gain_db / 20))
+    track_lufs = integrated_loudness_lufs(track, sample_rate_hz=rate)
+    assert track_lufs is not None
+    assert integrated_loudness_lufs(louder, sample_rate_hz=rate) == pytest.approx(track_lufs - 6.0, abs=0.01)
+    # Nothing to measure (a silent band or track): the level itself, never inf or NaN.
+    assert gain_to_level_db(np.zeros_like(band), track, level_db=-6.0, sample_rate_hz=rate) == -6.0
+    assert gain_to_level_db(band, np.zeros_like(track), level_db=-9.0, sample_rate_hz=rate) == -9.0
 
 
 def test_limiter_holds_the_ceiling_smoothly() -> None:

@@ -51,7 +51,7 @@ from deeptrance_gui.core.dream.settings import MAX_BAND_REGION_S, DreamSettings,
 from deeptrance_gui.core.dream.steps import DreamStep
 from deeptrance_gui.core.dream.steps import readonly as _readonly
 from deeptrance_gui.core.dsp.limiter import match_and_limit
-from deeptrance_gui.core.dsp.loudness import integrated_loudness_lufs, k_weighting_power
+from deeptrance_gui.core.dsp.loudness import gain_to_level_db, integrated_loudness_lufs, k_weighting_power
 from deeptrance_gui.core.dsp.stft import (
     DISPLAY_HOP,
     DISPLAY_N_FFT,
@@ -376,13 +376,8 @@ class _BandRenderer:
             processed.append(stem * self.edge)
         band = np.sum(processed, axis=0)
         original = self._processed_original(shape)
-        band_lufs = integrated_loudness_lufs(band, sample_rate_hz=self.rate)
         # Relative to the track as it is in the mix (after its EQ), like the dream hears it.
-        track_lufs = integrated_loudness_lufs(original, sample_rate_hz=self.rate)
-        if band_lufs is None or track_lufs is None:
-            scale_db = self.settings.band_level_db
-        else:
-            scale_db = track_lufs + self.settings.band_level_db - band_lufs
+        scale_db = gain_to_level_db(band, original, level_db=self.settings.band_level_db, sample_rate_hz=self.rate)
         scale = np.float32(10 ** (scale_db / 20))
         return BandTake(
             arrangement=self.arrangement,

@@ -95,6 +95,29 @@ def integrated_loudness_lufs(samples: FloatArray, *, sample_rate_hz: int) -> flo
     return lufs if np.isfinite(lufs) else None
 
 
+def gain_to_level_db(samples: FloatArray, reference: FloatArray, *, level_db: float, sample_rate_hz: int) -> float:
+    """Gain in dB that puts ``samples`` ``level_db`` LU relative to ``reference`` (BS.1770).
+
+    How a band is set under its track (−6 dB: 6 LU quieter); one rule, so that the band dream and
+    anything compared with it (``tools/band_ceiling.py``) mean the same by a level.
+
+    Parameters
+    ----------
+    samples, reference
+        float32, shape (channels, frames), at ``sample_rate_hz``.
+    level_db
+        Wanted loudness of ``samples`` minus that of ``reference``.
+
+    Returns
+    -------
+    float
+        The gain; ``level_db`` itself when either is silent or too short to measure.
+    """
+    own = integrated_loudness_lufs(samples, sample_rate_hz=sample_rate_hz)
+    other = integrated_loudness_lufs(reference, sample_rate_hz=sample_rate_hz)
+    return level_db if own is None or other is None else other + level_db - own
+
+
 def k_weighting_power(frequencies_hz: npt.ArrayLike, *, sample_rate_hz: int) -> npt.NDArray[np.float64]:
     """Power gain |H(f)|² of the BS.1770 K-weighting (pyloudnorm's filters at this rate), so a
     spectrum's power can be weighted the way loudness weighs it.
