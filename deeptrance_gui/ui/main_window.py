@@ -755,7 +755,7 @@ class MainWindow(QMainWindow):
         self.bars.show_predictions(step.dreamers[0])
         tag = request.objective.toward or request.objective.away
         if tag:
-            self.meter.show_step(tag, step, toward=request.objective.toward is not None)
+            self.meter.show_step(tag, step, toward=request.objective.toward is not None, settings=request.settings)
         else:
             self.meter.show_text(
                 f"Intensifying {request.objective.describe()}: a timbre effect, genre scores are not its goal."
@@ -969,7 +969,9 @@ class MainWindow(QMainWindow):
         self.spectrogram.show_dream_layer(take.display_db)
         tag = take.request.objective.toward or take.request.objective.away
         if tag:
-            self.meter.show_step(tag, take.final, toward=take.request.objective.toward is not None)
+            self.meter.show_step(
+                tag, take.final, toward=take.request.objective.toward is not None, settings=take.request.settings
+            )
 
     # --- export -----------------------------------------------------------------------------------
 

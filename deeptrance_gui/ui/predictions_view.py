@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from deeptrance_gui.core.dream.verdict import judge_verdict
@@ -128,6 +129,9 @@ class GenreTimeline(QWidget):
         self.image.setRect(pg.QtCore.QRectF(0, 0, self.duration_s, self.rows.shape[0]))
 
 
+MIN_METER_HEIGHT_PX = 110
+
+
 class HonestMeter(QWidget):
     """Dreamer and judge, before → after, for the dream's target, in words and numbers."""
 
@@ -136,20 +140,26 @@ class HonestMeter(QWidget):
         self.dreamer_label = QLabel("Dreaming model: —")
         self.judge_label = QLabel("Independent judge: —")
         self.sentence = QLabel("Dream to see whether an independent model hears the change.")
-        for label in (self.dreamer_label, self.judge_label, self.sentence):
+        self.next_try = QLabel("")  # what to try when the judges do not confirm a finished dream
+        for label in (self.dreamer_label, self.judge_label, self.sentence, self.next_try):
             label.setWordWrap(True)
         self.sentence.setStyleSheet("font-weight: bold")
-        self.setMinimumHeight(110)
+        self.next_try.setStyleSheet("font-style: italic")
+        self.next_try.hide()
+        self.setMinimumHeight(MIN_METER_HEIGHT_PX)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.dreamer_label)
         layout.addWidget(self.judge_label)
         layout.addWidget(self.sentence)
+        layout.addWidget(self.next_try)
 
-    def show_step(self, tag: str, step: Any, *, toward: bool = True) -> None:
+    def show_step(self, tag: str, step: Any, *, toward: bool = True, settings: Any = None) -> None:
         """Before → after for ``tag`` from a dream step: the dreamer, each judge of the panel,
-        and the panel's verdict in words (the one rule in ``core/dream/verdict.py``)."""
-        from deeptrance_gui.core.dream.verdict import PanelVerdict, panel_verdict
+        and the panel's verdict in words (the one rule in ``core/dream/verdict.py``); on the
+        final step of a dream with ``settings``, what to try if the judges do not confirm."""
+        from deeptrance_gui.core.dream.settings import MAX_BAND_LEVEL_DB
+        from deeptrance_gui.core.dream.verdict import PanelVerdict, next_try, panel_verdict
 
         d_before, d_after = step.dreamers_before[0], step.dreamers[0]
         dreamer = judge_verdict(tag, d_before, d_after, toward=toward)
@@ -168,9 +178,34 @@ class HonestMeter(QWidget):
             self.judge_label.setText("Independent judges: none")
         moved = d_after.probability(tag) > d_before.probability(tag) if toward else d_after.probability(tag) < d_before.probability(tag)
         self.sentence.setText(panel.sentence(moved) if panel.verdicts or not step.judge_names else "Waiting for the judges…")
+        advice = None
+        if step.final and settings is not None and toward:
+            advice = next_try(
+                panel,
+                mode=settings.mode,
+                band_level_db=settings.band_level_db,
+                max_band_level_db=MAX_BAND_LEVEL_DB,
+                dreamer_moved=moved,
+            )
+        self.next_try.setText(advice or "")
+        self.next_try.setVisible(advice is not None)
+        self._fit()
+
+    def _fit(self) -> None:
+        """As tall as its wrapped words: a dock gives a widget its minimum height, not its
+        height for its width, so a long verdict and its advice were cut off at the bottom."""
+        layout = self.layout()
+        needed = layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth() else 0
+        self.setMinimumHeight(max(MIN_METER_HEIGHT_PX, needed))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._fit()
 
     def show_text(self, text: str) -> None:
         """A message instead of scores (intensify mode, no dream yet)."""
         self.dreamer_label.setText("")
         self.judge_label.setText("")
         self.sentence.setText(text)
+        self.next_try.hide()
+        self._fit()

@@ -119,6 +119,8 @@ def test_band_dream_cli_writes_mix_stems_midi_and_reproduces_bit_for_bit(
     assert main(args) == 0
     printed = capsys.readouterr().out
     assert "verdict:" in printed and "mtt-vgg" in printed
+    # Unconfirmed, the CLI says what to try (the rule in core.dream.verdict.next_try).
+    assert ("verdict: confirmed" in printed) != ("try:    Try band level -6 dB (now -9)" in printed)
     for name in ("drums", "bass", "harmony", "original"):
         assert (tmp_path / f"band.{name}.wav").is_file()
     assert (tmp_path / "band.mid").is_file()

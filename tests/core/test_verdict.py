@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from deeptrance_gui.core.dream.verdict import Grade, judge_verdict, panel_verdict
+from deeptrance_gui.core.dream.verdict import Grade, judge_verdict, next_try, panel_verdict
 from deeptrance_gui.core.model.predictions import Predictions
 
 LABELS = (*(f"tag{i}" for i in range(9)), "rock")
@@ -73,3 +73,29 @@ def test_already_heard_marks_cases_that_are_not_cross_genre() -> None:
     assert panel_verdict("rock", [low, high], [low, high]).already_heard
     lacking = Predictions("c", "MSD", ("jazz",), np.array([0.5], np.float32))
     assert not panel_verdict("rock", [lacking], [lacking]).already_heard  # no tag: nothing heard
+
+
+def test_next_try_says_what_to_do_when_the_judges_do_not_confirm() -> None:
+    """Measured advice for an unconfirmed dream: a louder band in band mode (and why a rare tag is
+    hard), the band dream after an EQ dream; nothing once a judge confirms."""
+    up, flat = (judge(0.1, 8), judge(0.3, 2)), (judge(0.1, 8), judge(0.1, 8))
+    confirmed = panel_verdict("rock", [up[0]], [up[1]])
+    unheard = panel_verdict("rock", [flat[0]], [flat[1]])
+    options = {"band_level_db": -6.0, "max_band_level_db": 0.0, "dreamer_moved": True}
+    for mode in ("band", "mask", "waveform"):
+        assert next_try(confirmed, mode=mode, **options) is None
+    assert next_try(panel_verdict("rock", [], []), mode="mask", **options) is None  # no judge to ask
+    band = next_try(unheard, mode="band", **options)
+    assert band is not None and "band level -3 dB (now -6)" in band and "seldom" not in band
+    at_top = next_try(unheard, mode="band", **{**options, "band_level_db": 0.0})
+    assert at_top is None  # nothing louder to offer for a common tag
+    assert "band level 0 dB" in (next_try(unheard, mode="band", **{**options, "band_level_db": -1.5}) or "")
+    metal = Predictions("j", "MTT", ("metal", "rock"), np.array([0.01, 0.5], np.float32))
+    rare = next_try(panel_verdict("metal", [metal], [metal]), mode="band", **{**options, "band_level_db": 0.0})
+    assert rare is not None and "seldom rank metal top 5" in rare
+    assert "try the band dream" in (next_try(unheard, mode="mask", **options) or "")
+    assert "try the band dream" in (next_try(unheard, mode="waveform", **options) or "")
+    opera = Predictions("j", "MTT", ("opera", "rock"), np.array([0.01, 0.5], np.float32))
+    no_band = panel_verdict("opera", [opera], [opera])  # no band plays opera
+    assert next_try(no_band, mode="mask", **options) is None
+    assert "more iterations" in (next_try(no_band, mode="mask", **{**options, "dreamer_moved": False}) or "")

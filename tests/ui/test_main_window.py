@@ -71,7 +71,25 @@ def test_dream_updates_progress_predictions_spectrogram_and_makes_a_take(
     qtbot.waitUntil(lambda: window.spectrogram.applied_updates > before_updates, timeout=2_000)
     assert window.bars.shown and window.bars.title.text().endswith("tiny-a")
     assert "tiny-b" in window.meter.judge_label.text()
-    assert window.take_list.count() == 1 and window.take_list.current_take() is take
+    # What to try next comes from the one rule in core, on the finished dream only.
+    from deeptrance_gui.core.dream.settings import MAX_BAND_LEVEL_DB
+    from deeptrance_gui.core.dream.verdict import next_try, panel_verdict
+
+    final, request = take.final, take.request
+    tag = request.objective.toward
+    expected = next_try(
+        panel_verdict(tag, final.judges_before, final.judges),
+        mode=request.settings.mode,
+        band_level_db=request.settings.band_level_db,
+        max_band_level_db=MAX_BAND_LEVEL_DB,
+        dreamer_moved=final.dreamers[0].probability(tag) > final.dreamers_before[0].probability(tag),
+    )
+    assert window.meter.next_try.text() == (expected or "")
+    assert window.meter.next_try.isVisibleTo(window.meter) == (expected is not None)
+    # The dock gives the meter its minimum height: that must hold every wrapped line.
+    meter = window.meter
+    assert meter.minimumHeight() >= meter.layout().totalHeightForWidth(meter.width())
+    assert take.final.final and window.take_list.count() == 1 and window.take_list.current_take() is take
     qtbot.waitUntil(lambda: not window.is_dreaming(), timeout=5_000)
     assert window.dream_panel.dream_button.isEnabled()
     # The genre-over-time strip follows the take once its prediction is in.
@@ -307,3 +325,34 @@ def test_switching_output_keeps_position_and_take(qtbot, window: MainWindow, mus
     assert window.player.poll().position_s == pytest.approx(before + 256 / 22_050, abs=1e-6)
 
 
+
+
+def test_the_meter_grows_to_show_its_advice(qtbot) -> None:
+    """A narrow meter with a long verdict and advice asks its dock for the height they need."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from deeptrance_gui.core.dream.settings import DreamSettings
+    from deeptrance_gui.core.model.predictions import Predictions
+    from deeptrance_gui.ui.predictions_view import MIN_METER_HEIGHT_PX, HonestMeter
+
+    def heard(name: str, p_metal: float) -> Predictions:
+        return Predictions(name, "MTT", ("metal", "rock"), np.array([p_metal, 0.5], np.float32))
+
+    meter = HonestMeter()
+    qtbot.addWidget(meter)
+    meter.resize(220, MIN_METER_HEIGHT_PX)
+    meter.show()
+    step = SimpleNamespace(
+        dreamers_before=(heard("dreamer", 0.01),), dreamers=(heard("dreamer", 0.04),),
+        judges_before=(heard("judge-a", 0.01), heard("judge-b", 0.01)),
+        judges=(heard("judge-a", 0.011), heard("judge-b", 0.01)),
+        judged=True, judge_names=("judge-a", "judge-b"), final=True,
+    )  # fmt: skip
+    meter.show_step("metal", step, settings=DreamSettings(mode="band", band_level_db=-9.0))
+    assert meter.next_try.isVisibleTo(meter) and "band level -6 dB (now -9)" in meter.next_try.text()
+    needed = meter.layout().totalHeightForWidth(meter.width())
+    assert needed > MIN_METER_HEIGHT_PX and meter.minimumHeight() >= needed
+    meter.show_text("Intensifying: no genre to judge")
+    assert not meter.next_try.isVisibleTo(meter)

@@ -204,3 +204,69 @@ def panel_verdict(
     return PanelVerdict(
         tag, tuple(judge_verdict(tag, b, a, toward=toward) for b, a in zip(before, after, strict=True))
     )
+
+
+#: Tags the MTT judges' annotators used least (of 50, by use: dance #39, country #47, metal #48):
+#: under a whole track the judges seldom rank them top 5. Measured at −6 dB (README "The band
+#: dream"): a real metal recording is confirmed in 1 of 11 cases, the band dream toward dance,
+#: country and metal in 0–2 of 12 each.
+RARE_JUDGE_TAGS = frozenset({"dance", "country", "metal", "heavy metal"})
+BAND_LEVEL_STEP_DB = 3.0
+
+
+def next_try(
+    panel: PanelVerdict, *, mode: str, band_level_db: float, max_band_level_db: float, dreamer_moved: bool
+) -> str | None:
+    """What to try when the judges do not confirm a finished dream, from what was measured; the
+    one rule for the window's meter and ``deeptrance dream``.
+
+    Parameters
+    ----------
+    panel
+        The judges' verdict on the finished dream.
+    mode
+        The dream's mode: ``mask`` (genre EQ), ``band`` or ``waveform``.
+    band_level_db, max_band_level_db
+        The band's level relative to the track, and the highest one allowed (band mode).
+    dreamer_moved
+        Whether the dreaming model itself moved toward the target.
+
+    Returns
+    -------
+    str or None
+        One or two sentences, or None when a judge confirms (or there is no judge to ask).
+    """
+    if not panel.judged or panel.confirmed_by_one:
+        return None
+    tag = panel.tag
+    if mode == "band":
+        advice = []
+        if band_level_db < max_band_level_db:
+            louder = min(band_level_db + BAND_LEVEL_STEP_DB, max_band_level_db)
+            advice.append(
+                f"Try band level {louder:g} dB (now {band_level_db:g}): the louder a band is under the track, "
+                "the more often the judges hear its style."
+            )
+        if tag.strip().lower() in RARE_JUDGE_TAGS:
+            advice.append(
+                f"The judges seldom rank {tag} top 5 under a whole track, even for a real {tag} recording."
+            )
+        return " ".join(advice) or None
+    if not _band_plays(tag):
+        return None if dreamer_moved else "The dreaming model did not move either: try more iterations."
+    if mode == "waveform":
+        return f"The waveform mode mostly fools the dreaming model; to add {tag} that others hear, try the band dream."
+    return (
+        f"An EQ cannot add instruments: for {tag}, try the band dream (a band on the track's beats and chords)."
+    )
+
+
+def _band_plays(tag: str) -> bool:
+    from deeptrance_gui.core.band.arrange import style_for
+    from deeptrance_gui.core.errors import DreamError
+
+    try:
+        style_for(tag)
+    except DreamError:
+        return False
+    return True
