@@ -208,7 +208,7 @@ def panel_verdict(
 
 #: Tags the MTT judges' annotators used least (of 50, by use: dance #39, country #47, metal #48):
 #: under a whole track the judges seldom rank them top 5. Measured at −6 dB (README "The band
-#: dream"): a real metal recording is confirmed in 1 of 11 cases, the band dream toward dance,
+#: dream"): real metal recordings are confirmed in 0–1 of 11 cases, the band dream toward dance,
 #: country and metal in 0–2 of 12 each.
 RARE_JUDGE_TAGS = frozenset({"dance", "country", "metal", "heavy metal"})
 BAND_LEVEL_STEP_DB = 3.0
@@ -249,7 +249,8 @@ def next_try(
             )
         if tag.strip().lower() in RARE_JUDGE_TAGS:
             advice.append(
-                f"The judges seldom rank {tag} top 5 under a whole track, even for a real {tag} recording."
+                f"The judges seldom rank {tag} top 5 under a whole track: it is one of the tags they "
+                "learnt from fewest examples."
             )
         return " ".join(advice) or None
     if not _band_plays(tag):
