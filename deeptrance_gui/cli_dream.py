@@ -139,8 +139,7 @@ def _cmd_dream(args: argparse.Namespace) -> int:
 
 
 def _print_summary(request: Any, final: Any) -> None:
-    from deeptrance_gui.core.dream.settings import MAX_BAND_LEVEL_DB
-    from deeptrance_gui.core.dream.verdict import next_try, panel_verdict
+    from deeptrance_gui.core.dream.verdict import judge_verdict, next_try, panel_verdict
 
     tag = request.objective.toward or request.objective.away
     if tag is None:
@@ -156,18 +155,8 @@ def _print_summary(request: Any, final: Any) -> None:
         for verdict in panel.verdicts:
             print(f"judge   {verdict.describe()}")
         print(f"verdict: {panel.summary()}")
-        dreamer = final.dreamers[0]
-        advice = (
-            next_try(
-                panel,
-                mode=request.settings.mode,
-                band_level_db=request.settings.band_level_db,
-                max_band_level_db=MAX_BAND_LEVEL_DB,
-                dreamer_moved=dreamer.probability(tag) > final.dreamers_before[0].probability(tag),
-            )
-            if request.objective.toward is not None
-            else None
-        )
+        dreamer = judge_verdict(tag, final.dreamers_before[0], final.dreamers[0])
+        advice = next_try(panel, settings=request.settings, dreamer_moved=dreamer.moved)
         if advice:
             print(f"try:    {advice}")
 

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from deeptrance_gui.core.dream.settings import DreamSettings
 from deeptrance_gui.core.dream.verdict import judge_verdict
 from deeptrance_gui.core.model.genres import genre_tags
 from deeptrance_gui.core.model.predictions import Predictions
@@ -147,18 +148,17 @@ class HonestMeter(QWidget):
         self.next_try.setStyleSheet("font-style: italic")
         self.next_try.hide()
         self.setMinimumHeight(MIN_METER_HEIGHT_PX)
-        layout = QVBoxLayout(self)
+        layout = self._layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.dreamer_label)
         layout.addWidget(self.judge_label)
         layout.addWidget(self.sentence)
         layout.addWidget(self.next_try)
 
-    def show_step(self, tag: str, step: Any, *, toward: bool = True, settings: Any = None) -> None:
+    def show_step(self, tag: str, step: Any, *, toward: bool = True, settings: DreamSettings | None = None) -> None:
         """Before → after for ``tag`` from a dream step: the dreamer, each judge of the panel,
         and the panel's verdict in words (the one rule in ``core/dream/verdict.py``); on the
         final step of a dream with ``settings``, what to try if the judges do not confirm."""
-        from deeptrance_gui.core.dream.settings import MAX_BAND_LEVEL_DB
         from deeptrance_gui.core.dream.verdict import PanelVerdict, next_try, panel_verdict
 
         d_before, d_after = step.dreamers_before[0], step.dreamers[0]
@@ -176,17 +176,10 @@ class HonestMeter(QWidget):
             self.judge_label.setText("Independent judges: listening…")
         else:
             self.judge_label.setText("Independent judges: none")
-        moved = d_after.probability(tag) > d_before.probability(tag) if toward else d_after.probability(tag) < d_before.probability(tag)
-        self.sentence.setText(panel.sentence(moved) if panel.verdicts or not step.judge_names else "Waiting for the judges…")
+        self.sentence.setText(panel.sentence(dreamer.moved) if panel.verdicts or not step.judge_names else "Waiting for the judges…")
         advice = None
-        if step.final and settings is not None and toward:
-            advice = next_try(
-                panel,
-                mode=settings.mode,
-                band_level_db=settings.band_level_db,
-                max_band_level_db=MAX_BAND_LEVEL_DB,
-                dreamer_moved=moved,
-            )
+        if step.final and settings is not None:
+            advice = next_try(panel, settings=settings, dreamer_moved=dreamer.moved)
         self.next_try.setText(advice or "")
         self.next_try.setVisible(advice is not None)
         self._fit()
@@ -194,11 +187,10 @@ class HonestMeter(QWidget):
     def _fit(self) -> None:
         """As tall as its wrapped words: a dock gives a widget its minimum height, not its
         height for its width, so a long verdict and its advice were cut off at the bottom."""
-        layout = self.layout()
-        needed = layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth() else 0
+        needed = self._layout.totalHeightForWidth(self.width())
         self.setMinimumHeight(max(MIN_METER_HEIGHT_PX, needed))
 
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._fit()
 

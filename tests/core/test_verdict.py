@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from deeptrance_gui.core.dream.verdict import Grade, judge_verdict, next_try, panel_verdict
+from deeptrance_gui.core.dream.settings import DreamSettings
+from deeptrance_gui.core.dream.verdict import Grade, PanelVerdict, judge_verdict, next_try, panel_verdict
 from deeptrance_gui.core.model.predictions import Predictions
 
 LABELS = (*(f"tag{i}" for i in range(9)), "rock")
@@ -81,21 +82,31 @@ def test_next_try_says_what_to_do_when_the_judges_do_not_confirm() -> None:
     up, flat = (judge(0.1, 8), judge(0.3, 2)), (judge(0.1, 8), judge(0.1, 8))
     confirmed = panel_verdict("rock", [up[0]], [up[1]])
     unheard = panel_verdict("rock", [flat[0]], [flat[1]])
-    options = {"band_level_db": -6.0, "max_band_level_db": 0.0, "dreamer_moved": True}
+
+    def advice(panel: PanelVerdict, mode: str, level_db: float = -6.0, moved: bool = True) -> str | None:
+        return next_try(panel, settings=DreamSettings(mode=mode, band_level_db=level_db), dreamer_moved=moved)
+
     for mode in ("band", "mask", "waveform"):
-        assert next_try(confirmed, mode=mode, **options) is None
-    assert next_try(panel_verdict("rock", [], []), mode="mask", **options) is None  # no judge to ask
-    band = next_try(unheard, mode="band", **options)
+        assert advice(confirmed, mode) is None
+    assert advice(panel_verdict("rock", [], []), "mask") is None  # no judge to ask
+    away = panel_verdict("rock", [flat[0]], [flat[1]], toward=False)
+    assert advice(away, "mask") is None  # the advice is measured toward a tag
+    band = advice(unheard, "band")
     assert band is not None and "band level -3 dB (now -6)" in band and "seldom" not in band
-    at_top = next_try(unheard, mode="band", **{**options, "band_level_db": 0.0})
-    assert at_top is None  # nothing louder to offer for a common tag
-    assert "band level 0 dB" in (next_try(unheard, mode="band", **{**options, "band_level_db": -1.5}) or "")
+    assert advice(unheard, "band", 0.0) is None  # nothing louder to offer for a common tag
+    assert "band level 0 dB" in (advice(unheard, "band", -1.5) or "")
     metal = Predictions("j", "MTT", ("metal", "rock"), np.array([0.01, 0.5], np.float32))
-    rare = next_try(panel_verdict("metal", [metal], [metal]), mode="band", **{**options, "band_level_db": 0.0})
+    rare = advice(panel_verdict("metal", [metal], [metal]), "band", 0.0)
     assert rare is not None and "seldom rank metal top 5" in rare
-    assert "try the band dream" in (next_try(unheard, mode="mask", **options) or "")
-    assert "try the band dream" in (next_try(unheard, mode="waveform", **options) or "")
+    assert "try the band dream" in (advice(unheard, "mask") or "")
+    assert "try the band dream" in (advice(unheard, "waveform") or "")
     opera = Predictions("j", "MTT", ("opera", "rock"), np.array([0.01, 0.5], np.float32))
     no_band = panel_verdict("opera", [opera], [opera])  # no band plays opera
-    assert next_try(no_band, mode="mask", **options) is None
-    assert "more iterations" in (next_try(no_band, mode="mask", **{**options, "dreamer_moved": False}) or "")
+    assert advice(no_band, "mask") is None
+    assert "more iterations" in (advice(no_band, "mask", moved=False) or "")
+
+
+def test_moved_follows_the_direction_of_the_dream() -> None:
+    assert judge_verdict("rock", judge(0.1, 8), judge(0.12, 7)).moved
+    assert not judge_verdict("rock", judge(0.1, 8), judge(0.12, 7), toward=False).moved
+    assert judge_verdict("rock", judge(0.3, 2), judge(0.2, 3), toward=False).moved

@@ -72,17 +72,14 @@ def test_dream_updates_progress_predictions_spectrogram_and_makes_a_take(
     assert window.bars.shown and window.bars.title.text().endswith("tiny-a")
     assert "tiny-b" in window.meter.judge_label.text()
     # What to try next comes from the one rule in core, on the finished dream only.
-    from deeptrance_gui.core.dream.settings import MAX_BAND_LEVEL_DB
-    from deeptrance_gui.core.dream.verdict import next_try, panel_verdict
+    from deeptrance_gui.core.dream.verdict import judge_verdict, next_try, panel_verdict
 
     final, request = take.final, take.request
     tag = request.objective.toward
     expected = next_try(
         panel_verdict(tag, final.judges_before, final.judges),
-        mode=request.settings.mode,
-        band_level_db=request.settings.band_level_db,
-        max_band_level_db=MAX_BAND_LEVEL_DB,
-        dreamer_moved=final.dreamers[0].probability(tag) > final.dreamers_before[0].probability(tag),
+        settings=request.settings,
+        dreamer_moved=judge_verdict(tag, final.dreamers_before[0], final.dreamers[0]).moved,
     )
     assert window.meter.next_try.text() == (expected or "")
     assert window.meter.next_try.isVisibleTo(window.meter) == (expected is not None)

@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
+from deeptrance_gui.core.dream.settings import MAX_BAND_LEVEL_DB, DreamSettings
 from deeptrance_gui.core.model.predictions import Predictions
 
 CONFIRM_RATIO = 2.0
@@ -60,6 +61,11 @@ class JudgeVerdict:
     rank_before: int | None
     rank_after: int | None
     grade: Grade
+
+    @property
+    def moved(self) -> bool:
+        """The probability moved the way the dream pushed (up toward, down away)."""
+        return self.after > self.before if self.toward else self.after < self.before
 
     @property
     def ratio(self) -> float:
@@ -214,9 +220,7 @@ RARE_JUDGE_TAGS = frozenset({"dance", "country", "metal", "heavy metal"})
 BAND_LEVEL_STEP_DB = 3.0
 
 
-def next_try(
-    panel: PanelVerdict, *, mode: str, band_level_db: float, max_band_level_db: float, dreamer_moved: bool
-) -> str | None:
+def next_try(panel: PanelVerdict, *, settings: DreamSettings, dreamer_moved: bool) -> str | None:
     """What to try when the judges do not confirm a finished dream, from what was measured; the
     one rule for the window's meter and ``deeptrance dream``.
 
@@ -224,27 +228,26 @@ def next_try(
     ----------
     panel
         The judges' verdict on the finished dream.
-    mode
-        The dream's mode: ``mask`` (genre EQ), ``band`` or ``waveform``.
-    band_level_db, max_band_level_db
-        The band's level relative to the track, and the highest one allowed (band mode).
+    settings
+        The dream's settings: its mode, and in band mode the band's level.
     dreamer_moved
-        Whether the dreaming model itself moved toward the target.
+        Whether the dreaming model itself moved toward the target (:attr:`JudgeVerdict.moved`).
 
     Returns
     -------
     str or None
-        One or two sentences, or None when a judge confirms (or there is no judge to ask).
+        One or two sentences, or None when a judge confirms, there is no judge to ask, or the
+        dream pushed away from the tag.
     """
-    if not panel.judged or panel.confirmed_by_one:
-        return None
-    tag = panel.tag
-    if mode == "band":
+    if not panel.judged or panel.confirmed_by_one or not panel.judged[0].toward:
+        return None  # confirmed, nobody to ask, or pushed away (what to try is measured toward)
+    tag, level_db = panel.tag, settings.band_level_db
+    if settings.mode == "band":
         advice = []
-        if band_level_db < max_band_level_db:
-            louder = min(band_level_db + BAND_LEVEL_STEP_DB, max_band_level_db)
+        if level_db < MAX_BAND_LEVEL_DB:
+            louder = min(level_db + BAND_LEVEL_STEP_DB, MAX_BAND_LEVEL_DB)
             advice.append(
-                f"Try band level {louder:g} dB (now {band_level_db:g}): the louder a band is under the track, "
+                f"Try band level {louder:g} dB (now {level_db:g}): the louder a band is under the track, "
                 "the more often the judges hear its style."
             )
         if tag.strip().lower() in RARE_JUDGE_TAGS:
@@ -255,7 +258,7 @@ def next_try(
         return " ".join(advice) or None
     if not _band_plays(tag):
         return None if dreamer_moved else "The dreaming model did not move either: try more iterations."
-    if mode == "waveform":
+    if settings.mode == "waveform":
         return f"The waveform mode mostly fools the dreaming model; to add {tag} that others hear, try the band dream."
     return (
         f"An EQ cannot add instruments: for {tag}, try the band dream (a band on the track's beats and chords)."
