@@ -32,6 +32,7 @@ from deeptrance_gui.core.audio.clip import AudioClip
 from deeptrance_gui.core.dream.evaluation import evaluate_take
 from deeptrance_gui.core.dsp.limiter import match_and_limit
 from deeptrance_gui.core.dsp.loudness import gain_to_level_db, integrated_loudness_lufs
+from deeptrance_gui.core.errors import DeepTranceError
 from deeptrance_gui.core.model.loading import load_model
 
 DREAMERS = ("msd-musicnn",)
@@ -137,4 +138,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except DeepTranceError as err:  # a missing or unreadable file: say which, no traceback
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(1)
