@@ -92,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
                 row = json.loads(line)
                 dreamed[(row["file"], row["target"], row["band_level_db"])] = row
 
+    decoded: dict[tuple[Path, int], AudioClip] = {}
     counts: dict[tuple[float, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
     for path in args.excerpts:
         track = load_audio(path)
@@ -100,7 +101,10 @@ def main(argv: list[str] | None = None) -> int:
             file = next((f for f in files if f.resolve() != path.resolve()), None)
             if file is None:
                 continue
-            source = load_audio(file, target_sample_rate_hz=track.sample_rate_hz)
+            key = (file, track.sample_rate_hz)
+            if key not in decoded:  # each source once per rate, not once per excerpt
+                decoded[key] = load_audio(file, target_sample_rate_hz=track.sample_rate_hz)
+            source = decoded[key]
             for level in levels:
                 row = evaluate_take(
                     track,

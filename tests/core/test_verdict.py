@@ -98,6 +98,8 @@ def test_next_try_says_what_to_do_when_the_judges_do_not_confirm() -> None:
     metal = Predictions("j", "MTT", ("metal", "rock"), np.array([0.01, 0.5], np.float32))
     rare = advice(panel_verdict("metal", [metal], [metal]), "band", 0.0)
     assert rare is not None and "seldom rank metal top 5" in rare
+    msd = Predictions("j", "MSD", ("metal", "rock"), np.array([0.01, 0.5], np.float32))
+    assert advice(panel_verdict("metal", [msd], [msd]), "band", 0.0) is None  # common among MSD's tags
     assert "try the band dream" in (advice(unheard, "mask") or "")
     assert "try the band dream" in (advice(unheard, "waveform") or "")
     opera = Predictions("j", "MTT", ("opera", "rock"), np.array([0.01, 0.5], np.float32))

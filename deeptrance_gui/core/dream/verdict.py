@@ -61,6 +61,7 @@ class JudgeVerdict:
     rank_before: int | None
     rank_after: int | None
     grade: Grade
+    dataset: str = ""  # what the judge was trained on (MSD, MTT): its tags and how often they were used
 
     @property
     def moved(self) -> bool:
@@ -97,10 +98,10 @@ def judge_verdict(tag: str, before: Predictions, after: Predictions, *, toward: 
     """
     rank_b, rank_a = before.rank(tag), after.rank(tag)
     if rank_b is None or rank_a is None:
-        return JudgeVerdict(after.model_name, tag, toward, math.nan, math.nan, None, None, Grade.NO_TAG)
+        return JudgeVerdict(after.model_name, tag, toward, math.nan, math.nan, None, None, Grade.NO_TAG, after.dataset)
     p_b, p_a = before.probability(tag), after.probability(tag)
     grade = _grade(p_b, p_a, rank_b, rank_a) if toward else _grade_away(p_b, p_a, rank_b, rank_a)
-    return JudgeVerdict(after.model_name, tag, toward, p_b, p_a, rank_b, rank_a, grade)
+    return JudgeVerdict(after.model_name, tag, toward, p_b, p_a, rank_b, rank_a, grade, after.dataset)
 
 
 def _grade(p_b: float, p_a: float, rank_b: int, rank_a: int) -> Grade:
@@ -212,11 +213,11 @@ def panel_verdict(
     )
 
 
-#: Tags the MTT judges' annotators used least (of 50, by use: dance #39, country #47, metal #48):
-#: under a whole track the judges seldom rank them top 5. Measured at −6 dB (README "The band
-#: dream"): real metal recordings are confirmed in 0–1 of 11 cases, the band dream toward dance,
-#: country and metal in 0–2 of 12 each.
-RARE_JUDGE_TAGS = frozenset({"dance", "country", "metal", "heavy metal"})
+#: Style tags MagnaTagATune's annotators used least (of 50, by use: dance #39, country #47, metal
+#: #48): under a whole track MTT judges seldom rank them top 5. Measured at −6 dB (README "The
+#: band dream"): real metal recordings are confirmed in 0–1 of 11 cases, the band dream toward
+#: dance, country and metal in 0–2 of 12 each. (MSD judges learnt these tags from many examples.)
+MTT_RARE_TAGS = frozenset({"dance", "country", "metal"})
 BAND_LEVEL_STEP_DB = 3.0
 
 
@@ -250,7 +251,7 @@ def next_try(panel: PanelVerdict, *, settings: DreamSettings, dreamer_moved: boo
                 f"Try band level {louder:g} dB (now {level_db:g}): the louder a band is under the track, "
                 "the more often the judges hear its style."
             )
-        if tag.strip().lower() in RARE_JUDGE_TAGS:
+        if tag.strip().lower() in MTT_RARE_TAGS and any(v.dataset == "MTT" for v in panel.judged):
             advice.append(
                 f"The judges seldom rank {tag} top 5 under a whole track: it is one of the tags they "
                 "learnt from fewest examples."
