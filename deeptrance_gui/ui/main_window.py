@@ -183,6 +183,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(wrapper)
 
         self.dream_panel = DreamPanel()
+        # The remembered mode, iterations, strength and band level show at once, not the fields'
+        # minimums while the models load (the model and tag lists fill in when they are ready).
+        self.dream_panel.apply_state(self.settings.dream)
         self.bars = GenreBars()
         self.meter = HonestMeter()
         self.take_list = TakeList()

@@ -353,3 +353,22 @@ def test_the_meter_grows_to_show_its_advice(qtbot) -> None:
     assert needed > MIN_METER_HEIGHT_PX and meter.minimumHeight() >= needed
     meter.show_text("Intensifying: no genre to judge")
     assert not meter.next_try.isVisibleTo(meter)
+
+
+def test_the_dream_panel_shows_remembered_values_while_the_models_load(qtbot) -> None:
+    """Before the models are ready the panel shows the remembered mode and numbers, not the
+    fields' minimums (iterations 1, band level 0 dB)."""
+    from deeptrance_gui.core.playback import ManualBackend, Player
+    from deeptrance_gui.ui.settings import AppSettings, DreamPanelState
+
+    state = DreamPanelState(mode="band", iterations=37, strength_db=9.0, band_level_db=-9.0, seed=4)
+    win = MainWindow(AppSettings(dream=state), Player(ManualBackend()), model_loader=lambda name: None)
+    qtbot.addWidget(win)
+    win.confirm_close = lambda: True  # type: ignore[method-assign]
+    panel = win.dream_panel
+    assert not win.models and panel.mode.currentData() == "band"
+    assert (panel.iterations.value(), panel.band_level.value(), panel.strength.value(), panel.seed.value()) == (
+        37, -9.0, 9.0, 4,
+    )  # fmt: skip
+    assert panel.band_level.isEnabled() and not panel.strength.isEnabled()
+    win.close()
