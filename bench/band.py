@@ -18,9 +18,9 @@ from deeptrance_gui.core.analysis import analyse
 from deeptrance_gui.core.audio import AudioClip, load_audio
 from deeptrance_gui.core.band.arrange import arrange
 from deeptrance_gui.core.band.render import load_soundfont, render_variant
-from deeptrance_gui.core.dream.engine import dream
 from deeptrance_gui.core.dream.settings import DreamSettings, Objective
 from deeptrance_gui.core.model.loading import load_model
+from deeptrance_gui.core.modes import dream
 
 
 def run(clip: AudioClip, settings: DreamSettings, models: list, judges: list) -> tuple[float, float]:

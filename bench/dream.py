@@ -20,10 +20,10 @@ from _common import report, timed
 
 from deeptrance_gui.core import paths
 from deeptrance_gui.core.audio import AudioClip, load_audio
-from deeptrance_gui.core.dream.engine import dream
 from deeptrance_gui.core.dream.settings import DreamSettings, Objective
 from deeptrance_gui.core.model.loading import load_model
 from deeptrance_gui.core.model.predict import model_waveform, waveform_patches
+from deeptrance_gui.core.modes import dream
 
 
 def main() -> None:

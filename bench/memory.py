@@ -10,9 +10,9 @@ import resource
 from _common import synth_music
 
 from deeptrance_gui.core.audio import AudioClip
-from deeptrance_gui.core.dream.engine import dream
 from deeptrance_gui.core.dream.settings import DreamSettings, Objective
 from deeptrance_gui.core.model.loading import load_model
+from deeptrance_gui.core.modes import dream
 
 
 def rss_gb() -> float:

@@ -52,9 +52,10 @@ class TimedNullBackend(NullBackend):
 
 
 def measure(seconds: float, *, load: bool) -> tuple[float, int, float]:
-    from deeptrance_gui.core.dream.engine import dream, warm_up
+    from deeptrance_gui.core.dream.gain_mask import warm_up
     from deeptrance_gui.core.dream.settings import DreamSettings, Objective
     from deeptrance_gui.core.model.loading import load_model
+    from deeptrance_gui.core.modes import dream
 
     clip = AudioClip(synth_music(30.0), RATE)
     model = load_model("msd-musicnn")

@@ -51,11 +51,12 @@ def stall_probe(seconds: float, *, dreaming: bool) -> float:
     from deeptrance_gui.core.model.loading import load_model
     from deeptrance_gui.core.playback import NullBackend, Player
     from deeptrance_gui.ui.main_window import MainWindow
-    from deeptrance_gui.ui.settings import AppSettings, DreamPanelState
+    from deeptrance_gui.core.session import DreamChoices
+from deeptrance_gui.ui.settings import AppSettings
 
     app = QApplication.instance() or QApplication([])
     window = MainWindow(
-        AppSettings(dream=DreamPanelState(iterations=200)),
+        AppSettings(dream=DreamChoices(iterations=200)),
         Player(NullBackend("bench")),
         model_loader=load_model,
     )
@@ -68,7 +69,7 @@ def stall_probe(seconds: float, *, dreaming: bool) -> float:
     window.load_models(["msd-musicnn", "mtt-musicnn"])
     loop.exec()
     if dreaming:
-        window.player.play()
+        window.session.player.play()
         window.start_dream()
     lateness: list[float] = []
     clock = QElapsedTimer()

@@ -71,8 +71,8 @@ def run_request(clip: Any, request: Any, *, progress: bool = True) -> Any:
     """Run a :class:`DreamRequest` to its final step, with a progress bar on stderr."""
     from tqdm import tqdm
 
-    from deeptrance_gui.core.dream.takes import dream_request
     from deeptrance_gui.core.model.loading import load_model
+    from deeptrance_gui.core.modes import dream_request
 
     # Nobody listens to a headless dream: each window is rendered once (same result, less work).
     steps = dream_request(clip, request, load_model=load_model, live=False)
@@ -109,14 +109,14 @@ def _cmd_dream(args: argparse.Namespace) -> int:
     out = Path(args.output)
     if out.suffix.lower() not in (".wav", ".flac"):
         raise DreamError(f"{out}: write .wav or .flac")
-    band = request.settings.mode == "band"
-    if (args.stems or args.midi) and not band:
+    from deeptrance_gui.core.modes import get_mode
+
+    part_names = get_mode(request.settings.mode).part_names
+    if (args.stems or args.midi) and part_names is None:
         raise DreamError("--stems and --midi are for the band dream (--mode band)")
     parts: tuple[str, ...] = ()
-    if band and args.stems:
-        from deeptrance_gui.core.band.arrange import part_roles
-
-        parts = part_roles(request.objective.toward or "")
+    if part_names is not None and args.stems:
+        parts = part_names(request.objective.toward or "")
     plan = plan_export(out, part_names=parts, stems=args.stems, midi=args.midi)
     for path in plan.paths:
         if path.exists() and not args.force:

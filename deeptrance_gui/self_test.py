@@ -23,12 +23,12 @@ def run_self_test() -> tuple[bool, str]:
 
         from deeptrance_gui.core import paths
         from deeptrance_gui.core.audio import load_audio, save_audio
-        from deeptrance_gui.core.dream.engine import dream
         from deeptrance_gui.core.dream.export import export_take, plan_export
         from deeptrance_gui.core.dream.settings import DreamSettings, Objective
         from deeptrance_gui.core.dream.takes import DreamRequest, splice
         from deeptrance_gui.core.model.loading import load_model
         from deeptrance_gui.core.model.predict import predict
+        from deeptrance_gui.core.modes import dream
 
         step = "load demo clip"
         clip = load_audio(paths.demo_clip_path())
@@ -69,6 +69,7 @@ def run_self_test() -> tuple[bool, str]:
         )[-1]
         band = band_final.band
         assert band is not None
+        record = band.record()
         step = "write"
         with tempfile.TemporaryDirectory() as tmp:
             out = save_audio(splice(clip, final), Path(tmp) / "self-test.wav", subtype="PCM_16")
@@ -83,7 +84,7 @@ def run_self_test() -> tuple[bool, str]:
         return False, f"self-test FAILED at {step}: {type(err).__name__}: {err}"
     return True, (
         f"self-test OK: demo {clip.duration_s:.1f} s heard as '{top[0]}' ({top[1]:.2f}); "
-        f"2 dream iterations; a {band.arrangement.style} band at {band.analysis.tempo_bpm:.0f} BPM "
+        f"2 dream iterations; a {record['style']} band at {record['tempo_bpm']:.0f} BPM "
         f"exported with {len(plan.stems)} stems and {midi_bytes} bytes of MIDI; wrote and decoded a WAV; "
         f"{time.monotonic() - started:.1f} s"
     )

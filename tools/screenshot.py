@@ -55,7 +55,7 @@ def main() -> int:
     state = {"track": False, "models": False}
 
     def maybe_dream() -> None:
-        if state["track"] and state["models"] and not window.is_dreaming():
+        if state["track"] and state["models"] and not window.session.dreaming:
             panel = window.dream_panel
             panel.iterations.setValue(8)
             if band:
@@ -69,7 +69,7 @@ def main() -> int:
         maybe_dream()
 
     def finished(_take: object) -> None:
-        window.diff_action.setChecked(False)
+        window.acts["difference"].setChecked(False)
         QTimer.singleShot(800, grab)
 
     def grab() -> None:

@@ -1,6 +1,7 @@
 """Band lanes under the spectrogram: one lane per part (its dreamed level bar by bar and the
-variant it plays), with mute/solo buttons. A view of :class:`~deeptrance_gui.core.band.session.BandSession`.
-GUI thread only."""
+variant it plays), with mute/solo buttons. A view of the session's
+:class:`~deeptrance_gui.core.session.MuteSolo`; what it draws comes from the take's
+:meth:`~deeptrance_gui.core.dream.modes.PlayedParts.lanes`. GUI thread only."""
 
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
-from deeptrance_gui.core.band.session import BandSession
-from deeptrance_gui.core.band.take import ORIGINAL
+from deeptrance_gui.core.session import ORIGINAL, MuteSolo
 from deeptrance_gui.ui.spectrogram_view import COLORBAR_WIDTH_PX, LEFT_AXIS_WIDTH_PX
 
 LANE_COLOURS = ("#e8743b", "#19a979", "#ed4a7b", "#945ecf", "#13a4b4")
@@ -18,7 +18,7 @@ LANE_COLOURS = ("#e8743b", "#19a979", "#ed4a7b", "#945ecf", "#13a4b4")
 class BandLanes(QWidget):
     """Level-over-time lanes and mute/solo per part; hidden when no band take is auditioned."""
 
-    def __init__(self, session: BandSession, parent: QWidget | None = None) -> None:
+    def __init__(self, session: MuteSolo, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
         self.controls = QHBoxLayout()
@@ -44,12 +44,20 @@ class BandLanes(QWidget):
         self.mute_buttons: dict[str, QToolButton] = {}
         self.solo_buttons: dict[str, QToolButton] = {}
         self.variant_labels: dict[str, QLabel] = {}
-        session.observe(self._sync_buttons)
+        self._shown: object = None
+        session.observe(self._changed)
         self.setVisible(False)
 
-    def show_take(self, start_s: float) -> None:
-        """Draw the session's take (its region starts at ``start_s`` in the track)."""
-        take = self.session.take
+    def _changed(self) -> None:
+        if self.session.take is not self._shown:
+            self.show_take()
+        else:
+            self._sync_buttons()
+
+    def show_take(self) -> None:
+        """Draw the session's take (its region starts at ``session.start_s`` in the track)."""
+        take, start_s = self.session.take, self.session.start_s
+        self._shown = take
         self.plot.clear()
         while self.controls.count():
             item = self.controls.takeAt(0)
@@ -61,25 +69,26 @@ class BandLanes(QWidget):
         if take is None:
             self.setVisible(False)
             return
-        bars = np.asarray(take.arrangement.bar_starts_s) + start_s
+        lanes = take.lanes()
+        bars = np.asarray(lanes.bar_starts_s) + start_s
         edges = np.append(bars, bars[-1] + (float(np.diff(bars).mean()) if bars.size > 1 else 2.0))
-        scale = max(1e-6, float(np.max(np.abs(take.levels_db))))
+        scale = max(1e-6, float(np.max(np.abs(lanes.levels_db))))
         ticks = []
-        for lane, (name, variant) in enumerate(zip(take.part_names, take.chosen_variants(), strict=True)):
-            base = len(take.part_names) - 1 - lane
+        for lane, (name, label) in enumerate(zip(lanes.names, lanes.labels, strict=True)):
+            base = len(lanes.names) - 1 - lane
             # Lane height: the dreamed level per bar (0.45 of the lane = the arrangement's own level).
-            heights = base + 0.45 + 0.4 * take.levels_db[lane] / scale
+            heights = base + 0.45 + 0.4 * lanes.levels_db[lane] / scale
             colour = LANE_COLOURS[lane % len(LANE_COLOURS)]
             self.plot.plot(
                 edges, heights, stepMode="center", fillLevel=base, pen=pg.mkPen(colour, width=2),
                 brush=pg.mkBrush(colour + "55"),
             )  # fmt: skip
             ticks.append((base + 0.5, name))
-            self._add_controls(name, f"{name}: {variant.name}")
+            self._add_controls(name, label)
         self._add_controls(ORIGINAL, "original")
         self.controls.addStretch(1)
         self.plot.getAxis("left").setTicks([ticks])
-        self.plot.setYRange(0, len(take.part_names), padding=0.02)
+        self.plot.setYRange(0, len(lanes.names), padding=0.02)
         self._sync_buttons()
         self.setVisible(True)
 

@@ -4,6 +4,7 @@ Dream / Cancel / Keep what's done, and a line saying what will be dreamed and wh
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -19,23 +20,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from deeptrance_gui.core.dream.settings import MODE_DESCRIPTIONS, DreamSettings, Objective
+from deeptrance_gui.core.dream.settings import MODE_DESCRIPTIONS
 from deeptrance_gui.core.dream.takes import DreamRequest
-from deeptrance_gui.ui.settings import DreamPanelState
+from deeptrance_gui.core.session import MODE_CHOICES, NONE, PANEL, DreamChoices
+from deeptrance_gui.core.session.choices import enabled_controls
 
-MODES = (
-    ("genre", "Genre dream"),
-    ("band", "Band (a sampled band plays along)"),
-    ("intensify", "Intensify (classic DeepDream)"),
-    ("waveform", "Waveform (experimental)"),
-)
-NONE = "—"
-PANEL = "panel"  # both models of the other dataset
 PANEL_LABEL = "Judge panel (other dataset)"
 
 
 class DreamPanel(QWidget):
-    """Builds a :class:`DreamRequest` from its controls. GUI thread only."""
+    """Shows and edits :class:`DreamChoices`; the session turns them into a dream. GUI thread only."""
 
     dreamRequested = Signal()
     cancelRequested = Signal()
@@ -44,7 +38,7 @@ class DreamPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.mode = QComboBox()
-        for key, label in MODES:
+        for key, label, _engine in MODE_CHOICES:
             self.mode.addItem(label, key)
         self.mode.setToolTip("What kind of dream; each mode's description appears below")
         self.description = QLabel()
@@ -168,18 +162,15 @@ class DreamPanel(QWidget):
     def _mode_changed(self) -> None:
         mode = self.mode.currentData()
         self.description.setText(MODE_DESCRIPTIONS[mode])
-        genre = mode in ("genre", "waveform", "band")
-        targets: tuple[QWidget, ...] = (self.toward, self.away)
-        layers: tuple[QWidget, ...] = (self.layer, self.channel)
-        for widget in targets:
-            widget.setEnabled(genre)
-        for widget in layers:
-            widget.setEnabled(not genre)
-        self.strength.setEnabled(mode in ("genre", "intensify"))
-        self.band_level.setEnabled(mode == "band")
-        self.away.setEnabled(mode in ("genre", "waveform"))
+        enabled = enabled_controls(mode)
+        controls = {
+            "toward": self.toward, "away": self.away, "layer": self.layer, "channel": self.channel,
+            "strength": self.strength, "band_level": self.band_level,
+        }  # fmt: skip
+        for name, widget in controls.items():
+            widget.setEnabled(name in enabled)
 
-    def apply_state(self, state: DreamPanelState) -> None:
+    def apply_state(self, state: DreamChoices) -> None:
         """Restore remembered values (unknown ones are ignored)."""
         index = self.mode.findData(state.mode)
         self.mode.setCurrentIndex(max(0, index))
@@ -196,10 +187,10 @@ class DreamPanel(QWidget):
         self.band_level.setValue(state.band_level_db)
         self._soundfont = state.soundfont
 
-    def state(self) -> DreamPanelState:
-        """Current values, for the settings."""
+    def state(self) -> DreamChoices:
+        """Current values (the settings remember them, the session dreams them)."""
         away = self.away.currentText()
-        return DreamPanelState(
+        return DreamChoices(
             mode=str(self.mode.currentData()),
             dreamer=self.dreamer.currentText(),
             judge=PANEL if self.judge.currentData() == PANEL else self.judge.currentText(),
@@ -215,43 +206,36 @@ class DreamPanel(QWidget):
         )
 
     def request(self, *, region: tuple[float, float] | None, start_s: float | None) -> DreamRequest:
-        """The dream these controls describe."""
-        state = self.state()
-        if state.mode == "intensify":
-            objective = Objective(
-                kind="intensify",
-                toward=None,
-                layer=state.layer,
-                channel=None if state.channel < 0 else state.channel,
-            )
-        else:
-            objective = Objective(kind="genre", toward=state.toward or None, away=state.away or None)
-        settings = DreamSettings(
-            mode="waveform" if state.mode == "waveform" else "band" if state.mode == "band" else "mask",
-            iterations=state.iterations,
-            strength_db=state.strength_db,
-            learning_rate=0.05 if state.mode == "waveform" else 0.1,
-            band_level_db=state.band_level_db,
-            soundfont=state.soundfont or None,
-        )
-        if state.judge == PANEL:
-            judges = self.panel_for(state.dreamer)
-        elif state.judge in ("", NONE):
-            judges = ()
-        else:
-            judges = (state.judge,)
-        return DreamRequest(
-            dreamers=(state.dreamer,),
-            judges=judges,
-            objective=objective,
-            settings=settings,
-            region=region,
-            start_s=start_s,
-            seed=state.seed,
-        )
+        """The dream these controls describe (:meth:`DreamChoices.request`)."""
+        return self.state().request(region=region, start_s=start_s, judge_panel=self.panel_for)
 
     def set_running(self, running: bool) -> None:
         """Enable Cancel while dreaming, Dream otherwise."""
         self.dream_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
         self.keep_button.setEnabled(running)
+
+    def watch(self, session: Any) -> None:
+        """Show a session's running dream: Dream/Cancel/Keep, iteration, objective, time left."""
+        events, progress = session.events, self.progress
+
+        def started(request: Any, _base: object) -> None:
+            self.set_running(True)
+            progress.setRange(0, request.settings.iterations)
+            progress.setValue(0)
+            progress.setFormat("starting…")
+
+        def step(step: Any) -> None:
+            progress.setRange(0, step.total_iterations)
+            progress.setValue(step.iteration)
+            progress.setFormat(session.progress(step))
+
+        def ended() -> None:
+            self.set_running(False)
+            if progress.format().startswith(("cancelling", "starting")):
+                progress.setFormat("cancelled")
+
+        events.dream_started.connect(started)
+        events.dream_step.connect(step)
+        events.dream_failed.connect(lambda _message, refused: progress.setFormat("not started" if refused else "failed"))
+        events.dream_ended.connect(ended)

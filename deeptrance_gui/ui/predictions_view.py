@@ -11,7 +11,7 @@ from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from deeptrance_gui.core.dream.settings import DreamSettings
-from deeptrance_gui.core.dream.verdict import judge_verdict
+from deeptrance_gui.core.dream.verdict import MeterReport, meter_report
 from deeptrance_gui.core.model.genres import genre_tags
 from deeptrance_gui.core.model.predictions import Predictions
 from deeptrance_gui.ui.spectrogram_view import COLORBAR_WIDTH_PX, LEFT_AXIS_WIDTH_PX
@@ -156,32 +156,17 @@ class HonestMeter(QWidget):
         layout.addWidget(self.next_try)
 
     def show_step(self, tag: str, step: Any, *, toward: bool = True, settings: DreamSettings | None = None) -> None:
-        """Before → after for ``tag`` from a dream step: the dreamer, each judge of the panel,
-        and the panel's verdict in words (the one rule in ``core/dream/verdict.py``); on the
-        final step of a dream with ``settings``, what to try if the judges do not confirm."""
-        from deeptrance_gui.core.dream.verdict import PanelVerdict, next_try, panel_verdict
+        """Before → after for ``tag`` from a dream step, in the one rule's words
+        (:func:`~deeptrance_gui.core.dream.verdict.meter_report`)."""
+        self.show_report(meter_report(tag, step, toward=toward, settings=settings))
 
-        d_before, d_after = step.dreamers_before[0], step.dreamers[0]
-        dreamer = judge_verdict(tag, d_before, d_after, toward=toward)
-        self.dreamer_label.setText(f"Dreaming model ({d_after.model_name}): {tag} {dreamer.change()}")
-        if step.judged:
-            panel = panel_verdict(tag, step.judges_before, step.judges, toward=toward)
-        else:
-            panel = PanelVerdict(tag, ())
-        if panel.verdicts:
-            self.judge_label.setText(
-                "Independent judges: " + "; ".join(f"{v.model_name} {tag} {v.change()} ({v.grade.value})" for v in panel.verdicts)
-            )
-        elif step.judge_names:
-            self.judge_label.setText("Independent judges: listening…")
-        else:
-            self.judge_label.setText("Independent judges: none")
-        self.sentence.setText(panel.sentence(dreamer.moved) if panel.verdicts or not step.judge_names else "Waiting for the judges…")
-        advice = None
-        if step.final and settings is not None:
-            advice = next_try(panel, settings=settings, dreamer_moved=dreamer.moved)
-        self.next_try.setText(advice or "")
-        self.next_try.setVisible(advice is not None)
+    def show_report(self, report: MeterReport) -> None:
+        """Draw a :class:`~deeptrance_gui.core.dream.verdict.MeterReport`."""
+        self.dreamer_label.setText(report.dreamer)
+        self.judge_label.setText(report.judges)
+        self.sentence.setText(report.headline)
+        self.next_try.setText(report.advice or "")
+        self.next_try.setVisible(report.advice is not None)
         self._fit()
 
     def _fit(self) -> None:
@@ -201,3 +186,29 @@ class HonestMeter(QWidget):
         self.sentence.setText(text)
         self.next_try.hide()
         self._fit()
+
+
+def watch_predictions(session: Any, bars: GenreBars, timeline: GenreTimeline, meter: HonestMeter) -> None:
+    """The bars, the genre-over-time strip and the honest meter follow a session: what the
+    listening model hears in what plays, and during a dream what every model hears."""
+    from deeptrance_gui.core.dream.verdict import meter_for
+    from deeptrance_gui.core.model.geometry import PATCH_S
+
+    def shown(prediction: Any) -> None:
+        bars.show_predictions(prediction.track())
+        timeline.show_timeline(prediction.labels, prediction.dataset, *prediction.timeline())
+
+    def step(step: Any) -> None:
+        request = session.dream_request
+        if step.span_patch_probs is not None:
+            timeline.write_span(step.span_start_s, step.span_patch_probs, PATCH_S)
+        bars.show_predictions(step.dreamers[0])
+        meter.show_report(meter_for(request.objective, request.settings, step))
+
+    def audition(take: Any) -> None:
+        if take is not None:
+            meter.show_report(meter_for(take.request.objective, take.request.settings, take.final))
+
+    session.events.prediction_shown.connect(shown)
+    session.events.dream_step.connect(step)
+    session.events.audition.connect(audition)

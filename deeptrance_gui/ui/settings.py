@@ -16,27 +16,10 @@ from PySide6.QtCore import QByteArray, QSettings
 from deeptrance_gui.core import paths
 from deeptrance_gui.core.atomic import folder_problem
 from deeptrance_gui.core.errors import SettingsSaveError
+from deeptrance_gui.core.session.choices import DreamChoices
 
 SETTINGS_VERSION = 1
 MAX_RECENT = 10
-
-
-@dataclass
-class DreamPanelState:
-    """What the dream panel remembers."""
-
-    mode: str = "genre"
-    dreamer: str = "msd-musicnn"
-    judge: str = "panel"  # the judge panel of the other dataset; or one model name; or "—"
-    toward: str = "electronic"
-    away: str = ""
-    layer: str = "midend.2"
-    channel: int = -1
-    iterations: int = 20
-    strength_db: float = 6.0
-    seed: int = 0
-    band_level_db: float = -6.0
-    soundfont: str = ""  # "" = the shipped GM subset
 
 
 @dataclass
@@ -49,7 +32,7 @@ class AppSettings:
     db_range: tuple[float, float] = (-90.0, 0.0)
     output_device: str = ""
     theme: str = "system"
-    dream: DreamPanelState = field(default_factory=DreamPanelState)
+    dream: DreamChoices = field(default_factory=DreamChoices)
 
 
 def _settings_path() -> Path:
@@ -129,8 +112,8 @@ def load_settings() -> AppSettings:
     if high - low < 6:
         low, high = -90.0, 0.0
     geometry = store.value("window/geometry")
-    defaults = DreamPanelState()
-    dream = DreamPanelState(
+    defaults = DreamChoices()
+    dream = DreamChoices(
         mode=_get(store, "dream/mode", defaults.mode, _one_of("genre", "intensify", "band", "waveform")),
         dreamer=_get(store, "dream/dreamer", defaults.dreamer, str),
         judge=_get(store, "dream/judge", defaults.judge, str),
@@ -170,7 +153,7 @@ def save_settings(settings: AppSettings) -> None:
     store.setValue("view/db_max", settings.db_range[1])
     store.setValue("view/theme", settings.theme)
     store.setValue("audio/output_device", settings.output_device)
-    for item in fields(DreamPanelState):
+    for item in fields(DreamChoices):
         store.setValue(f"dream/{item.name}", getattr(settings.dream, item.name))
     store.sync()
     if store.status() != QSettings.Status.NoError:

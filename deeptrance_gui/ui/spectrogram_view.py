@@ -8,6 +8,7 @@ view's own buffer and are applied by a 10 Hz timer (coalesced), never per step.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -250,3 +251,26 @@ class SpectrogramView(QWidget):
     def stop(self) -> None:
         """Stop the update timer (window closing)."""
         self.update_timer.stop()
+
+    def watch(self, events: Any) -> None:
+        """Draw a session's track, its beats and its dreams (``events``: its SessionEvents)."""
+
+        def loaded(track: Any) -> None:
+            self.set_spectrogram(track.spectrogram)
+            self.set_region(0.0, track.clip.duration_s)
+            self.set_playhead(0.0)
+            self.show_beats(np.zeros(0), downbeat_index=0, chord_names=[])
+
+        def analysed(analysis: Any) -> None:
+            if analysis is not None:
+                self.show_beats(analysis.beat_times_s, downbeat_index=analysis.downbeat_index, chord_names=analysis.chord_names())
+
+        def step(step: Any) -> None:
+            if step.audio is not None and step.spectrogram is not None:
+                self.write_columns(step.spectrogram_first_column, step.spectrogram.db)
+
+        events.track_loaded.connect(loaded)
+        events.analysis_ready.connect(analysed)
+        events.dream_started.connect(lambda _request, base: self.show_dream_layer(None if base is None else base.display_db))
+        events.dream_step.connect(step)
+        events.audition.connect(lambda take: self.show_dream_layer(None if take is None else take.display_db))

@@ -12,13 +12,13 @@ import pytest
 
 from deeptrance_gui.core.analysis import analyse
 from deeptrance_gui.core.band.arrange import STYLES, arrange, part_roles
-from deeptrance_gui.core.band.export import export_midi, export_stems, midi_bytes, stem_paths
 from deeptrance_gui.core.band.render import load_soundfont, render_variant
-from deeptrance_gui.core.band.take import ORIGINAL, band_mix
-from deeptrance_gui.core.dream.engine import dream
+from deeptrance_gui.core.band.take import ORIGINAL, band_mix, export_midi, export_stems, midi_bytes
+from deeptrance_gui.core.dream.export import stem_paths
 from deeptrance_gui.core.dream.settings import DreamSettings, Objective
 from deeptrance_gui.core.dsp.loudness import integrated_loudness_lufs, true_peak_dbtp
 from deeptrance_gui.core.errors import AnalysisError, DreamError, SoundFontError
+from deeptrance_gui.core.modes import dream
 from tests.core.test_analysis import click_track
 from tests.tiny_model import tiny_model
 
@@ -357,11 +357,11 @@ def test_keep_whats_done_ends_a_band_dream_with_a_final_step(clip_and_analysis: 
 
 
 def test_band_session_mute_solo_rules(clip_and_analysis: tuple, models: tuple) -> None:
-    from deeptrance_gui.core.band.session import BandSession
+    from deeptrance_gui.core.session import MuteSolo
 
     clip, _ = clip_and_analysis
     take = band_steps(clip, models)[-1].band
-    session = BandSession()
+    session = MuteSolo()
     changes = []
     session.observe(lambda: changes.append(session.heard()))
     session.set_take(take)

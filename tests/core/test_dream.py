@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from deeptrance_gui.core.audio import AudioClip
-from deeptrance_gui.core.dream.engine import dream
 from deeptrance_gui.core.dream.settings import DreamSettings, Objective
 from deeptrance_gui.core.dsp.loudness import integrated_loudness_lufs, true_peak_dbtp
 from deeptrance_gui.core.errors import DreamError, UnknownTagError
+from deeptrance_gui.core.modes import dream
 from tests.tiny_model import tiny_model
 
 FAST = DreamSettings(iterations=4, render_interval_s=0.0)

@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 
 from deeptrance_gui.core.audio import load_audio
-from deeptrance_gui.core.dream.engine import dream
 from deeptrance_gui.core.dream.recovery import (
     TakeJournal,
     discard_left_behind,
@@ -23,6 +22,7 @@ from deeptrance_gui.core.dream.recovery import (
 from deeptrance_gui.core.dream.settings import DreamSettings, Objective
 from deeptrance_gui.core.dream.takes import DreamRequest, read_sidecar, sidecar_path, splice
 from deeptrance_gui.core.errors import AudioWriteError
+from deeptrance_gui.core.modes import dream
 from tests.core.test_dream import music
 from tests.tiny_model import tiny_model
 

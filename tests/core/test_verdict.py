@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import deeptrance_gui.core.modes  # noqa: F401  (registers the band: which styles it plays decides the advice)
 from deeptrance_gui.core.dream.settings import DreamSettings
 from deeptrance_gui.core.dream.verdict import Grade, PanelVerdict, judge_verdict, next_try, panel_verdict
 from deeptrance_gui.core.model.predictions import Predictions
@@ -51,19 +52,20 @@ def test_away_mirrors_toward() -> None:
 
 def test_panel_summaries_and_sentences() -> None:
     up, flat = (judge(0.1, 8, "a"), judge(0.3, 2, "a")), (judge(0.1, 8, "b"), judge(0.1, 8, "b"))
+    heard = judge_verdict("rock", judge(0.1, 8, "dreamer"), judge(0.3, 2, "dreamer"))  # the dreamer confirms
     both = panel_verdict("rock", [up[0], up[0]], [up[1], up[1]])
     assert both.summary() == "confirmed by both" and both.confirmed_by_all
     one = panel_verdict("rock", [up[0], flat[0]], [up[1], flat[1]])
     assert one.summary() == "confirmed by one" and one.confirmed_by_one and not one.confirmed_by_all
-    assert one.sentence(True).startswith("Confirmed: One independent model")
+    assert one.sentence(heard).startswith("Confirmed: One independent model")
     none = panel_verdict("rock", [flat[0]], [flat[1]])
     assert none.summary() == "not heard"
-    assert "Only the dreaming model hears rock" in none.sentence(True)
+    assert "Only the dreaming model hears rock" in none.sentence(heard)
     empty = panel_verdict("rock", [], [])
-    assert empty.summary() == "no judge" and "No independent judge" in empty.sentence(True)
+    assert empty.summary() == "no judge" and "No independent judge" in empty.sentence(heard)
     lacking = Predictions("c", "MSD", ("jazz",), np.array([0.5], np.float32))
     cannot = panel_verdict("rock", [lacking], [lacking])
-    assert cannot.summary() == "cannot judge" and "no 'rock' tag" in cannot.sentence(True)
+    assert cannot.summary() == "cannot judge" and "no 'rock' tag" in cannot.sentence(heard)
 
 
 def test_already_heard_marks_cases_that_are_not_cross_genre() -> None:
@@ -112,3 +114,38 @@ def test_moved_follows_the_direction_of_the_dream() -> None:
     assert judge_verdict("rock", judge(0.1, 8), judge(0.12, 7)).moved
     assert not judge_verdict("rock", judge(0.1, 8), judge(0.12, 7), toward=False).moved
     assert judge_verdict("rock", judge(0.3, 2), judge(0.2, 3), toward=False).moved
+
+
+def _fifty(name: str, p_metal: float, rank: int) -> Predictions:
+    """50 tags with 'metal' at probability ``p_metal`` and rank ``rank``."""
+    probs = np.full(50, p_metal * 0.5, np.float32)
+    probs[: rank - 1] = 0.5
+    probs[-1] = p_metal
+    return Predictions(name, "MTT", (*(f"tag{i}" for i in range(49)), "metal"), probs)
+
+
+def test_the_headline_follows_the_grades_of_every_model() -> None:
+    """Seen under Xvfb: after a band dream toward metal the dreaming model moved metal from #46 to
+    #14, far outside its top 5, and the headline said 'Only the dreaming model hears metal'."""
+    from types import SimpleNamespace
+
+    from deeptrance_gui.core.dream.verdict import meter_report
+
+    step = SimpleNamespace(
+        dreamers_before=(_fifty("dreamer", 0.001, 46),), dreamers=(_fifty("dreamer", 0.038, 14),),
+        judges_before=(_fifty("judge-a", 0.01, 30),), judges=(_fifty("judge-a", 0.0101, 30),),
+        judge_names=("judge-a",), judged=True, final=True,
+    )  # fmt: skip
+    report = meter_report("metal", step, settings=DreamSettings(mode="band"))
+    assert report.dreamer.endswith("(partly heard)") and "#46" in report.dreamer and "#14" in report.dreamer
+    assert report.headline.startswith("No model hears metal yet; the dreaming model moved it ×38")
+    assert "Only the dreaming model" not in report.headline
+    assert report.advice is not None and "band level" in report.advice
+    # When the dreaming model's grade is 'confirmed' (top 5 and doubled), the headline says so.
+    confirmed = SimpleNamespace(**{**vars(step), "dreamers": (_fifty("dreamer", 0.038, 3),)})
+    assert meter_report("metal", confirmed).headline.startswith("Only the dreaming model hears metal")
+    # Before the judges listen, the headline waits for them; without judges it says so.
+    waiting = SimpleNamespace(**{**vars(step), "judged": False, "judges": (), "final": False})
+    assert meter_report("metal", waiting).headline == "Waiting for the judges…"
+    alone = SimpleNamespace(**{**vars(waiting), "judge_names": ()})
+    assert "does not hear metal yet" in meter_report("metal", alone).headline

@@ -12,8 +12,9 @@ import soundfile as sf
 from PySide6.QtCore import QThreadPool, QTimer
 
 from deeptrance_gui.core.playback import ManualBackend, Player
+from deeptrance_gui.core.session import DreamChoices
 from deeptrance_gui.ui.main_window import MainWindow
-from deeptrance_gui.ui.settings import AppSettings, DreamPanelState
+from deeptrance_gui.ui.settings import AppSettings
 from tests.tiny_model import tiny_model
 
 TINY = {"tiny-a": tiny_model("tiny-a", seed=1), "tiny-b": tiny_model("tiny-b", seed=2)}
@@ -75,7 +76,7 @@ def _load(name: str) -> object:
 
 @pytest.fixture
 def window(qtbot: object) -> Iterator[MainWindow]:
-    settings = AppSettings(dream=DreamPanelState(dreamer="tiny-a", judge="tiny-b", toward="rock", iterations=3))
+    settings = AppSettings(dream=DreamChoices(dreamer="tiny-a", judge="tiny-b", toward="rock", iterations=3))
     backend = ManualBackend()
     win = MainWindow(settings, Player(backend), model_loader=_load)
     win.backend = backend  # type: ignore[attr-defined]

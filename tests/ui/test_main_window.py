@@ -14,8 +14,9 @@ from PySide6.QtWidgets import QMessageBox
 from deeptrance_gui.core.audio import load_audio
 from deeptrance_gui.core.dream.takes import read_sidecar, sidecar_path
 from deeptrance_gui.core.playback import ManualBackend, Player
+from deeptrance_gui.core.session import DreamChoices
 from deeptrance_gui.ui.main_window import MainWindow
-from deeptrance_gui.ui.settings import AppSettings, DreamPanelState, load_settings, save_settings
+from deeptrance_gui.ui.settings import AppSettings, load_settings, save_settings
 from tests.ui.conftest import write_music
 
 
@@ -32,7 +33,7 @@ def test_drop_loads_a_file(qtbot, window: MainWindow, music_file: Path) -> None:
     )
     with qtbot.waitSignal(window.trackLoaded, timeout=10_000):
         window.dropEvent(event)
-    assert window.track is not None and window.track.path == music_file
+    assert window.session.track is not None and window.session.track.path == music_file
     assert window.spectrogram.current_db() is not None
     assert "song.wav" in window.windowTitle()
     with qtbot.waitSignal(window.predictionsShown, timeout=10_000):
@@ -47,7 +48,7 @@ def test_bad_file_keeps_the_current_track(qtbot, window: MainWindow, music_file:
     with qtbot.waitSignal(window.loadFailed, timeout=10_000) as blocker:
         window.open_path(bad)
     assert "text file" in blocker.args[0]
-    assert window.track is not None and window.track.path == music_file
+    assert window.session.track is not None and window.session.track.path == music_file
     assert window._error_box is not None and window._error_box.isVisible()
     assert "Still loaded: song.wav" in window._error_box.text()
 
@@ -56,7 +57,7 @@ def test_dream_updates_progress_predictions_spectrogram_and_makes_a_take(
     qtbot, window: MainWindow, music_file: Path
 ) -> None:
     load(qtbot, window, music_file)
-    qtbot.waitUntil(lambda: window._track_prediction is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: window.session.track_prediction is not None, timeout=10_000)
     shown: list = []
     window.predictionsShown.connect(shown.append)
     before_updates = window.spectrogram.applied_updates
@@ -87,12 +88,12 @@ def test_dream_updates_progress_predictions_spectrogram_and_makes_a_take(
     meter = window.meter
     assert meter.minimumHeight() >= meter.layout().totalHeightForWidth(meter.width())
     assert take.final.final and window.take_list.count() == 1 and window.take_list.current_take() is take
-    qtbot.waitUntil(lambda: not window.is_dreaming(), timeout=5_000)
+    qtbot.waitUntil(lambda: not window.session.dreaming, timeout=5_000)
     assert window.dream_panel.dream_button.isEnabled()
     # The genre-over-time strip follows the take once its prediction is in.
     qtbot.waitUntil(lambda: bool(shown) and shown[-1] is take.prediction is not None, timeout=10_000)
     window.take_list.setCurrentRow(-1)  # back to the original: its own prediction is shown
-    assert shown[-1] is window._track_prediction
+    assert shown[-1] is window.session.track_prediction
 
 
 def test_cancel_stops_within_half_a_second_without_returned(qtbot, window: MainWindow, tmp_path: Path) -> None:
@@ -101,11 +102,11 @@ def test_cancel_stops_within_half_a_second_without_returned(qtbot, window: MainW
     with qtbot.waitSignal(window.dreamStep, timeout=20_000):
         window.start_dream()
     returned = []
-    window._dream_worker.returned.connect(returned.append)
+    window.session.dream_task.worker.returned.connect(returned.append)
     started = time.monotonic()
     with qtbot.waitSignal(window.dreamCancelled, timeout=5_000):
         window.cancel_dream()
-    qtbot.waitUntil(lambda: not window.is_dreaming(), timeout=5_000)
+    qtbot.waitUntil(lambda: not window.session.dreaming, timeout=5_000)
     assert time.monotonic() - started < 0.5 + 0.3  # engine ≤ 0.5 s, plus event delivery
     assert not returned
     assert window.take_list.count() == 0
@@ -117,10 +118,10 @@ def test_take_audition_ab_export_and_decode(qtbot, window: MainWindow, music_fil
     with qtbot.waitSignal(window.dreamFinished, timeout=30_000) as blocker:
         window.start_dream()
     take = blocker.args[0]
-    qtbot.waitUntil(lambda: not window.is_dreaming(), timeout=5_000)
-    window._audition(take)
-    window.player.seek(0.0)
-    window.player.play()
+    qtbot.waitUntil(lambda: not window.session.dreaming, timeout=5_000)
+    window.session.takes.select(take)
+    window.session.player.seek(0.0)
+    window.session.player.play()
     backend = window.backend
     backend.pump(512)  # seek crossfade
     heard = backend.pump(1024)
@@ -129,19 +130,19 @@ def test_take_audition_ab_export_and_decode(qtbot, window: MainWindow, music_fil
     window.toggle_ab()  # → original
     backend.pump(1024)
     original = backend.pump(1024)
-    np.testing.assert_allclose(original, window.track.clip.samples.T[2560:3584], atol=1e-6)
+    np.testing.assert_allclose(original, window.session.track.clip.samples.T[2560:3584], atol=1e-6)
 
     dest = tmp_path / "take.flac"
     with qtbot.waitSignal(window.exportFinished, timeout=10_000):
         window.export_take(take, dest, subtype="PCM_24")
     written = load_audio(dest)
-    assert written.samples.shape == window.track.clip.samples.shape
+    assert written.samples.shape == window.session.track.clip.samples.shape
     record = read_sidecar(sidecar_path(dest))
     assert record["request"]["dreamers"] == ["tiny-a"] and record["request"]["judges"] == ["tiny-b"]
     # Never overwrites without asking.
     with qtbot.waitSignal(window.loadFailed, timeout=200, raising=False):
         window.export_take(take, dest, subtype="PCM_24")
-    qtbot.waitUntil(lambda: window.busy_workers() == 0, timeout=5_000)
+    qtbot.waitUntil(lambda: window.session.runner.busy() == 0, timeout=5_000)
     assert window.last_error is not None and "already exists" in window.last_error
     png = tmp_path / "spectrogram.png"
     assert window.export_png(png) and png.stat().st_size > 1000
@@ -152,21 +153,21 @@ def test_takes_rename_delete_undo_redo(qtbot, window: MainWindow, music_file: Pa
     with qtbot.waitSignal(window.dreamFinished, timeout=30_000) as blocker:
         window.start_dream()
     take = blocker.args[0]
-    qtbot.waitUntil(lambda: not window.is_dreaming(), timeout=5_000)
+    qtbot.waitUntil(lambda: not window.session.dreaming, timeout=5_000)
     window.take_list.rename(take, "bright chorus")
     assert window.take_list.item(0).text() == "bright chorus"
     window.take_list.delete_current()
     assert window.take_list.count() == 0
-    window.undo_action.trigger()
+    window.acts["undo"].trigger()
     assert window.take_list.count() == 1
-    window.undo_action.trigger()
+    window.acts["undo"].trigger()
     assert take.name.startswith("Take 1")
-    window.redo_action.trigger()
+    window.acts["redo"].trigger()
     assert take.name == "bright chorus"
     # Continue dreaming from the take.
     with qtbot.waitSignal(window.dreamFinished, timeout=30_000):
         window.dream_from_take()
-    qtbot.waitUntil(lambda: not window.is_dreaming(), timeout=5_000)
+    qtbot.waitUntil(lambda: not window.session.dreaming, timeout=5_000)
     assert window.take_list.count() == 2
 
 
@@ -196,7 +197,7 @@ def test_settings_round_trip_and_bad_values(qapp) -> None:
         last_folder="/music",
         recent_files=["/music/a.wav"],
         db_range=(-80.0, -5.0),
-        dream=DreamPanelState(toward="jazz", iterations=33, strength_db=9.0, seed=4),
+        dream=DreamChoices(toward="jazz", iterations=33, strength_db=9.0, seed=4),
     )
     save_settings(settings)
     again = load_settings()
@@ -268,7 +269,7 @@ def test_dream_refusals_show_errors(qtbot, window: MainWindow, tmp_path: Path) -
     sf.write(blip, np.full((8000, 1), 0.1, np.float32) * np.sin(np.arange(8000))[:, None], 16_000)
     load(qtbot, window, blip)
     window.start_dream()
-    qtbot.waitUntil(lambda: not window.is_dreaming(), timeout=10_000)
+    qtbot.waitUntil(lambda: not window.session.dreaming, timeout=10_000)
     assert "at least 1 s" in (window.last_error or "")
     assert isinstance(window._error_box, QMessageBox)
 
@@ -276,7 +277,7 @@ def test_dream_refusals_show_errors(qtbot, window: MainWindow, tmp_path: Path) -
 @pytest.mark.parametrize("name", ["difference"])
 def test_difference_view(qtbot, window: MainWindow, music_file: Path, name: str) -> None:
     load(qtbot, window, music_file)
-    window.diff_action.trigger()
+    window.acts["difference"].trigger()
     qtbot.waitUntil(lambda: window.spectrogram._difference, timeout=1_000)
     levels = window.spectrogram.colorbar.levels()
     assert levels[0] == -levels[1]
@@ -297,10 +298,10 @@ def test_train_dialog_trains_and_the_model_joins_the_list(qtbot, window: MainWin
     with qtbot.waitSignal(dialog.finishedTraining, timeout=120_000) as blocker:
         dialog.start()
     assert blocker.args[0] is not None
-    # The model joins window.models when it is loaded, the dream panel's list when the loading
+    # The model joins window.session.models when it is loaded, the dream panel's list when the loading
     # worker is done (after its warm-up): wait for the list, which is what the user sees.
     qtbot.waitUntil(lambda: window.dream_panel.dreamer.findText("ui-genres") >= 0, timeout=20_000)
-    assert "ui-genres" in window.models
+    assert "ui-genres" in window.session.models
     qtbot.waitUntil(lambda: not dialog.is_running(), timeout=5_000)
     assert "validation accuracy" in dialog.log.toPlainText()
     dialog.close()
@@ -310,16 +311,16 @@ def test_switching_output_keeps_position_and_take(qtbot, window: MainWindow, mus
     from deeptrance_gui.core.playback import ManualBackend
 
     load(qtbot, window, music_file)
-    window.player.seek(1.0)
-    window.player.play()
+    window.session.player.seek(1.0)
+    window.session.player.play()
     window.backend.pump(256)
-    before = window.player.poll().position_s
+    before = window.session.player.poll().position_s
     new_backend = ManualBackend()
     window.switch_output("USB interface", backend=new_backend)
     assert window.settings.output_device == "USB interface"
     block = new_backend.pump(256)
-    assert np.all(np.isfinite(block)) and window.player.poll().playing
-    assert window.player.poll().position_s == pytest.approx(before + 256 / 22_050, abs=1e-6)
+    assert np.all(np.isfinite(block)) and window.session.player.poll().playing
+    assert window.session.player.poll().position_s == pytest.approx(before + 256 / 22_050, abs=1e-6)
 
 
 
@@ -359,14 +360,15 @@ def test_the_dream_panel_shows_remembered_values_while_the_models_load(qtbot) ->
     """Before the models are ready the panel shows the remembered mode and numbers, not the
     fields' minimums (iterations 1, band level 0 dB)."""
     from deeptrance_gui.core.playback import ManualBackend, Player
-    from deeptrance_gui.ui.settings import AppSettings, DreamPanelState
+    from deeptrance_gui.core.session import DreamChoices
+    from deeptrance_gui.ui.settings import AppSettings
 
-    state = DreamPanelState(mode="band", iterations=37, strength_db=9.0, band_level_db=-9.0, seed=4)
+    state = DreamChoices(mode="band", iterations=37, strength_db=9.0, band_level_db=-9.0, seed=4)
     win = MainWindow(AppSettings(dream=state), Player(ManualBackend()), model_loader=lambda name: None)
     qtbot.addWidget(win)
     win.confirm_close = lambda: True  # type: ignore[method-assign]
     panel = win.dream_panel
-    assert not win.models and panel.mode.currentData() == "band"
+    assert not win.session.models and panel.mode.currentData() == "band"
     assert (panel.iterations.value(), panel.band_level.value(), panel.strength.value(), panel.seed.value()) == (
         37, -9.0, 9.0, 4,
     )  # fmt: skip

@@ -34,7 +34,7 @@ def test_transport_bar_controls_and_time_readout(qtbot, window: MainWindow, musi
     qtbot.waitUntil(lambda: bar.time.text() == "0:00.0 / 0:04.0", timeout=2_000)
     assert "output:" in bar.device.text() or "muted" in bar.device.text()
     bar.buttons["play"].click()
-    assert window.player.poll().playing
+    assert window.session.player.poll().playing
     for _ in range(21):  # half a second of audio (22.05 kHz) through the callback, in blocks
         window.backend.pump(525)
     qtbot.waitUntil(lambda: bar.time.text().startswith("0:00.5"), timeout=2_000)
@@ -42,15 +42,15 @@ def test_transport_bar_controls_and_time_readout(qtbot, window: MainWindow, musi
     bar.buttons["stop"].click()
     window.backend.pump(256)  # the audio thread takes the rewind at its next block
     qtbot.waitUntil(lambda: bar.time.text().startswith("0:00.0"), timeout=2_000)
-    assert not window.player.poll().playing
+    assert not window.session.player.poll().playing
     bar.buttons["loop"].click()
-    assert window.loop_action.isChecked()
+    assert window.acts["loop"].isChecked()
     bar.volume.setValue(50)
-    assert window.player._transport.volume == 0.5
+    assert window.session.player._transport.volume == 0.5
     # A/B is lit while the original of a take is heard.
     with qtbot.waitSignal(window.dreamFinished, timeout=30_000):
         window.start_dream()
-    qtbot.waitUntil(lambda: not window.is_dreaming(), timeout=5_000)
+    qtbot.waitUntil(lambda: not window.session.dreaming, timeout=5_000)
     assert not bar.buttons["ab"].isChecked()
     bar.buttons["ab"].click()
     qtbot.waitUntil(lambda: bar.buttons["ab"].isChecked() and bar.listening.text() == "original", timeout=2_000)
@@ -78,7 +78,7 @@ def test_keep_whats_done_makes_a_take_of_the_dreamed_part(qtbot, window: MainWin
     assert window.take_list.count() == 1
     # The window that was dreamed changed; the window never reached stays the original (up to
     # the one loudness-matching gain applied to the whole region).
-    original = window.track.clip.samples
+    original = window.session.track.clip.samples
     def snr_db(a: np.ndarray, b: np.ndarray) -> float:
         gain = float(np.sum(a * b) / np.sum(b * b))
         return float(10 * np.log10(np.sum(a**2) / np.sum((a - gain * b) ** 2)))
@@ -89,8 +89,8 @@ def test_keep_whats_done_makes_a_take_of_the_dreamed_part(qtbot, window: MainWin
 
 def test_genre_strip_ends_at_the_track_end_with_a_tail_column(qtbot, window: MainWindow, tmp_path: Path) -> None:
     load(qtbot, window, write_music(tmp_path / "odd.wav", duration_s=7.7))  # 2 patches + a 1.7-s tail
-    qtbot.waitUntil(lambda: window._track_prediction is not None, timeout=10_000)
-    prediction = window._track_prediction
+    qtbot.waitUntil(lambda: window.session.track_prediction is not None, timeout=10_000)
+    prediction = window.session.track_prediction
     assert prediction.tail_probs is not None
     probs, edges = prediction.timeline()
     assert (probs.shape[0] == 3 and edges[-1] == np.float64(7.7)) or abs(edges[-1] - 7.7) < 1e-3
@@ -112,9 +112,9 @@ def test_failed_export_keeps_the_take_and_says_what_to_do(qtbot, window: MainWin
     with qtbot.waitSignal(window.dreamFinished, timeout=30_000) as blocker:
         window.start_dream()
     take = blocker.args[0]
-    qtbot.waitUntil(lambda: not window.is_dreaming(), timeout=5_000)
+    qtbot.waitUntil(lambda: not window.session.dreaming, timeout=5_000)
     window.export_take(take, Path("/proc/nope.wav"))
-    qtbot.waitUntil(lambda: window.busy_workers() == 0, timeout=5_000)
+    qtbot.waitUntil(lambda: window.session.runner.busy() == 0, timeout=5_000)
     assert window.last_error is not None and window.last_error.startswith("/proc/nope.wav")
     assert "Traceback" not in window.last_error
     assert window.take_list.count() == 1 and window.take_list.current_take() is take
@@ -133,16 +133,16 @@ def test_a_crash_never_takes_the_takes(qtbot, window: MainWindow, music_file: Pa
     with qtbot.waitSignal(window.dreamFinished, timeout=30_000) as blocker:
         window.start_dream()
     take = blocker.args[0]
-    kept = window.journal.folder / "take-001.flac"
-    qtbot.waitUntil(lambda: sidecar_path(kept).is_file() and window.busy_workers() == 0, timeout=10_000)
-    assert load_audio(kept).samples.shape == window.track.clip.samples.shape
+    kept = window.session.journal.folder / "take-001.flac"
+    qtbot.waitUntil(lambda: sidecar_path(kept).is_file() and window.session.runner.busy() == 0, timeout=10_000)
+    assert load_audio(kept).samples.shape == window.session.track.clip.samples.shape
     assert read_sidecar(sidecar_path(kept))["request"]["objective"]["toward"] == "rock"
-    question = window.close_question()
+    question = window.session.close_question()
     assert question is not None and "1 take was never exported" in question
     with qtbot.waitSignal(window.exportFinished, timeout=10_000):
         window.export_take(take, tmp_path / "kept.wav")
-    qtbot.waitUntil(lambda: window.busy_workers() == 0, timeout=5_000)  # the export's worker ends after it
-    assert window.close_question() is None
+    qtbot.waitUntil(lambda: window.session.runner.busy() == 0, timeout=5_000)  # the export's worker ends after it
+    assert window.session.close_question() is None
 
     # What a crash leaves: the folder of a process that is gone. The window says where it is.
     crashed = TakeJournal()
@@ -158,13 +158,13 @@ def test_a_crash_never_takes_the_takes(qtbot, window: MainWindow, music_file: Pa
     assert (recovered_root() / crashed.folder.name / "take-001.flac").is_file() and left_behind() == []
 
     window.close()
-    assert not window.journal.folder.exists()  # a clean close keeps nothing behind
+    assert not window.session.journal.folder.exists()  # a clean close keeps nothing behind
 
 
 def test_band_dream_in_the_window_lanes_mute_solo_and_exports(qtbot, window: MainWindow, tmp_path: Path) -> None:
     with qtbot.waitSignal(window.analysisShown, timeout=10_000):
         load(qtbot, window, band_file(tmp_path))
-    assert window.track_analysis is not None and abs(window.track_analysis.tempo_bpm - 120) < 2.4
+    assert window.session.analysis is not None and abs(window.session.analysis.tempo_bpm - 120) < 2.4
     assert window.spectrogram.beat_count >= 14 and window.spectrogram.chord_labels[:4] == ["C", "Am", "F", "G"]
     panel = window.dream_panel
     panel.mode.setCurrentIndex(panel.mode.findData("band"))
@@ -175,25 +175,25 @@ def test_band_dream_in_the_window_lanes_mute_solo_and_exports(qtbot, window: Mai
     with qtbot.waitSignal(window.dreamFinished, timeout=60_000) as blocker:
         window.start_dream()
     take = blocker.args[0]
-    qtbot.waitUntil(lambda: not window.is_dreaming(), timeout=5_000)
+    qtbot.waitUntil(lambda: not window.session.dreaming, timeout=5_000)
     band = take.final.band
-    assert band is not None and window.band_session.take is band
+    assert band is not None and window.session.parts.take is band
     assert window.band_lanes.isVisible()
     assert set(window.band_lanes.mute_buttons) == {*band.part_names, ORIGINAL}
     assert all(v.name in window.band_lanes.variant_labels[n].text() for n, v in zip(band.part_names, band.chosen_variants(), strict=True))
     # Solo the drums: the player gets a new mix without a new dream.
     with qtbot.waitSignal(window.bandMixed, timeout=10_000) as mixed:
         window.band_lanes.solo_buttons["drums"].click()
-    assert window.band_session.heard() == ("drums",)
+    assert window.session.parts.heard() == ("drums",)
     assert not np.allclose(mixed.args[0], take.audio)
     window.band_lanes.solo_buttons["drums"].click()  # back to everything: the take's own mix
-    assert window.band_session.everything_heard
+    assert window.session.parts.everything_heard
     # Mix, stems and MIDI from the window.
     dest = tmp_path / "banded.wav"
     with qtbot.waitSignal(window.exportFinished, timeout=20_000):
         window.export_take(take, dest, subtype="PCM_16")
     written = load_audio(dest)
-    assert written.samples.shape == window.track.clip.samples.shape
+    assert written.samples.shape == window.session.track.clip.samples.shape
     for name in (*band.part_names, ORIGINAL):
         assert (tmp_path / f"banded.{name}.wav").is_file()
     assert (tmp_path / "banded.mid").stat().st_size > 100
@@ -205,7 +205,7 @@ def test_soundfont_setting_checks_the_file_and_keeps_the_default_on_error(qtbot,
     bad = tmp_path / "broken.sf2"
     bad.write_bytes(b"RIFF\x10\x00\x00\x00sfbkLIST")
     window.set_soundfont(str(bad))
-    qtbot.waitUntil(lambda: window.busy_workers() == 0, timeout=10_000)
+    qtbot.waitUntil(lambda: window.session.runner.busy() == 0, timeout=10_000)
     assert window.last_error is not None and "broken.sf2" in window.last_error
     assert window.dream_panel.state().soundfont == ""
     good = tmp_path / "mine.sf2"
@@ -218,7 +218,7 @@ def test_soundfont_setting_checks_the_file_and_keeps_the_default_on_error(qtbot,
 
 def test_strip_follows_the_dream_live_and_the_time_axis_seeks(qtbot, window: MainWindow, tmp_path: Path) -> None:
     load(qtbot, window, write_music(tmp_path / "song.wav", duration_s=9.0))
-    qtbot.waitUntil(lambda: window._track_prediction is not None and window.timeline.rows is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: window.session.track_prediction is not None and window.timeline.rows is not None, timeout=10_000)
     before = window.timeline.rows.copy()
     window.dream_panel.strength.setValue(12.0)
     views = []
@@ -228,7 +228,7 @@ def test_strip_follows_the_dream_live_and_the_time_axis_seeks(qtbot, window: Mai
     # A 9-s dream lasts about a second: the strip follows it with the final take's view (longer
     # dreams also send views of rendered spans at the judges' pace; tested in the core).
     assert views[-1]
-    qtbot.waitUntil(lambda: not window.is_dreaming(), timeout=5_000)
+    qtbot.waitUntil(lambda: not window.session.dreaming, timeout=5_000)
     assert not np.array_equal(before, window.timeline.rows)
 
     class Click:
@@ -260,14 +260,14 @@ def test_band_refusal_in_the_window_says_what_to_try(qtbot, window: MainWindow, 
     sf.write(drone, (0.3 * np.sin(2 * np.pi * 110 * t)).astype(np.float32), 22_050)
     with qtbot.waitSignal(window.analysisShown, timeout=10_000) as shown:
         load(qtbot, window, drone)
-    assert shown.args[0] is None and window.track_analysis is None  # no beat grid for a drone
+    assert shown.args[0] is None and window.session.analysis is None  # no beat grid for a drone
     panel = window.dream_panel
     panel.mode.setCurrentIndex(panel.mode.findData("band"))
     window.start_dream()  # the region is analysed on the dream's worker, not on the GUI thread
-    qtbot.waitUntil(lambda: not window.is_dreaming(), timeout=10_000)
+    qtbot.waitUntil(lambda: not window.session.dreaming, timeout=10_000)
     assert "no steady beat found" in (window.last_error or "") and "genre dream" in window.last_error
     assert panel.progress.format() == "not started"
-    assert window.track.path == drone  # the track stays loaded
+    assert window.session.track.path == drone  # the track stays loaded
 
 
 def test_the_soundfont_is_read_with_the_models_not_when_dream_is_clicked(qtbot, window: MainWindow) -> None:

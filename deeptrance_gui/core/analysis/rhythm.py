@@ -15,7 +15,7 @@ import numpy.typing as npt
 
 from deeptrance_gui.core.analysis.chroma import ANALYSIS_RATE_HZ
 from deeptrance_gui.core.audio.clip import FloatArray
-from deeptrance_gui.core.dream.mask import frequency_weights
+from deeptrance_gui.core.dsp.grid import frequency_weights
 from deeptrance_gui.core.dsp.stft import bin_frequencies_hz, stft
 
 ONSET_N_FFT = 1024

@@ -41,15 +41,16 @@ import torch
 
 from deeptrance_gui.core.analysis import MusicalAnalysis, analyse
 from deeptrance_gui.core.audio.clip import AudioClip, FloatArray
-from deeptrance_gui.core.band.arrange import Arrangement, arrange, style_for
+from deeptrance_gui.core.band.arrange import Arrangement, arrange, part_roles, style_for
 from deeptrance_gui.core.band.render import SoundFont, load_soundfont, render_variant
 from deeptrance_gui.core.band.take import BandTake
-from deeptrance_gui.core.dream import mask as mask_grid
-from deeptrance_gui.core.dream.engine import _check_models, _Objectives, models_view, resolve_region, run
+from deeptrance_gui.core.dream.engine import models_view, prepare, run
+from deeptrance_gui.core.dream.modes import DreamMode, register_mode
 from deeptrance_gui.core.dream.parameterisation import DreamRegion, Parameterisation, Rendered, Window
 from deeptrance_gui.core.dream.settings import MAX_BAND_REGION_S, DreamSettings, Objective
 from deeptrance_gui.core.dream.steps import DreamStep
 from deeptrance_gui.core.dream.steps import readonly as _readonly
+from deeptrance_gui.core.dsp import grid as mask_grid
 from deeptrance_gui.core.dsp.limiter import match_and_limit
 from deeptrance_gui.core.dsp.loudness import gain_to_level_db, integrated_loudness_lufs, k_weighting_power
 from deeptrance_gui.core.dsp.stft import (
@@ -191,13 +192,12 @@ def band_dream(
     if objective.away:
         raise DreamError("the band dream adds a band; 'away from' a tag is for the genre dream")
     style_for(objective.toward)  # a style the band can play, before anything else is checked
-    _check_models(models, judges)
-    objectives = _Objectives(objective, models, settings.objective_ceiling)
-    r0, r1 = resolve_region(clip, region)
+    objectives, r0, r1 = prepare(
+        clip, models, judges, objective, settings, region,
+        silent="the region is silent; there is nothing for a band to play along with",
+    )  # fmt: skip
     rate = clip.sample_rate_hz
     original = np.ascontiguousarray(clip.samples[:, r0:r1])
-    if float(np.max(np.abs(original))) < 1e-5:
-        raise DreamError("the region is silent; there is nothing for a band to play along with")
     duration_s = (r1 - r0) / rate
     if duration_s > MAX_BAND_REGION_S:
         raise DreamError(
@@ -216,6 +216,26 @@ def band_dream(
         parameterisation, models, judges, objectives, settings,
         clip=clip, r0=r0, r1=r1, seed=seed, cancel=cancel, finish=finish, live=live,
     )  # fmt: skip
+
+
+def _plays(tag: str) -> bool:
+    try:
+        style_for(tag)
+    except DreamError:
+        return False
+    return True
+
+
+BAND = register_mode(
+    DreamMode(
+        name="band",
+        reads=("band_level_db", "band_part_range_db", "band_eq_db", "band_eq_bands", "band_original_eq_db", "soundfont"),
+        start=band_dream,
+        part_names=part_roles,
+        plays=_plays,
+        max_region_s=MAX_BAND_REGION_S,
+    )
+)
 
 
 class BandPlayAlong:

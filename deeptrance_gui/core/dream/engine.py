@@ -1,7 +1,8 @@
 """The dream engine: one loop, a plain generator of immutable :class:`DreamStep` s, for every
 mode. What a mode changes is its :class:`~.parameterisation.Parameterisation`: how parameters
 become what the models hear and how they sound (:mod:`.gain_mask`, :mod:`.waveform`,
-:mod:`deeptrance_gui.core.band.dream`).
+and the modes outside ``core.dream`` such as the band), registered in :mod:`.modes`;
+the engine imports none of them.
 
 Algorithm (defaults and measurements in ``reference/dream-findings.md``)
 -------------------------------------------------------------------------
@@ -39,8 +40,8 @@ import torch
 
 from deeptrance_gui.core.audio.clip import AudioClip, FloatArray
 from deeptrance_gui.core.audio.load import resample
-from deeptrance_gui.core.dream.gain_mask import GainMask
-from deeptrance_gui.core.dream.parameterisation import DreamRegion, Parameterisation
+from deeptrance_gui.core.dream.modes import get_mode
+from deeptrance_gui.core.dream.parameterisation import DreamRegion, Parameterisation, Rendered, Window
 from deeptrance_gui.core.dream.settings import (
     MIN_DREAM_DURATION_S,
     DreamSettings,
@@ -48,9 +49,8 @@ from deeptrance_gui.core.dream.settings import (
 )
 from deeptrance_gui.core.dream.steps import DreamStep
 from deeptrance_gui.core.dream.steps import readonly as _readonly
-from deeptrance_gui.core.dream.waveform import AddedWaveform
 from deeptrance_gui.core.errors import DreamError, UnknownTagError
-from deeptrance_gui.core.model.frontend import HOP, PATCH_FRAMES, SAMPLE_RATE_HZ
+from deeptrance_gui.core.model.frontend import PATCH_FRAMES, SAMPLE_RATE_HZ
 from deeptrance_gui.core.model.genres import genre_tags
 from deeptrance_gui.core.model.loading import LoadedModel
 from deeptrance_gui.core.model.predict import predict, predict_waveform
@@ -59,7 +59,7 @@ from deeptrance_gui.core.model.predictions import Predictions
 CANCEL_POLL_S = 0.5
 
 
-class _Objectives:
+class Objectives:
     """The objective, resolved against each dreaming model's labels and layers."""
 
     def __init__(self, objective: Objective, models: Sequence[LoadedModel], ceiling: float) -> None:
@@ -131,7 +131,7 @@ class _Objectives:
         return energy.sum(), features["output"]
 
 
-def _check_models(models: Sequence[LoadedModel], judges: Sequence[LoadedModel]) -> None:
+def check_models(models: Sequence[LoadedModel], judges: Sequence[LoadedModel]) -> None:
     if not models:
         raise DreamError("choose at least one dreaming model")
     names = [m.name for m in models]
@@ -209,7 +209,8 @@ def dream(
     finish: threading.Event | None = None,
     live: bool = True,
 ) -> Iterator[DreamStep]:
-    """Dream ``clip`` with ``models``, yielding one immutable step per iteration.
+    """Dream ``clip`` with ``models`` in the mode ``settings.mode`` names (:mod:`.modes`),
+    yielding one immutable step per iteration.
 
     Parameters
     ----------
@@ -217,28 +218,22 @@ def dream(
         The track, any rate and channel count (kept in the output).
     models
         Dreaming models (several = ensemble: their objectives are summed).
-    objective
-        What to push toward (genre) or intensify (layer/channel).
-    settings
-        How; defaults from the measured findings.
+    objective, settings
+        What to push toward (genre) or intensify (layer/channel), and how (defaults from the
+        measured findings).
     judges
         Independent models (the judge panel) that hear every render; none may be a dreamer.
-        Empty: no judge.
-    region
-        (start_s, end_s) to dream; None = the whole clip.
-    start_s
-        Playhead: dreaming starts in the window holding it and moves outward.
+    region, start_s
+        (start_s, end_s) to dream, None = the whole clip; the playhead: dreaming starts in the
+        window holding it and moves outward.
     seed
         Same seed, same output (None = 0).
-    cancel
-        Set it to stop; the generator returns within 0.5 s without a final step.
-    finish
-        Set it to stop early and keep what is done: the window being dreamed is rendered as it
-        stands, windows not reached stay original, and a final step follows.
+    cancel, finish
+        Set ``cancel`` to stop within 0.5 s without a final step; ``finish`` to stop early and
+        keep what is done (windows not reached stay original; a final step follows).
     live
-        Render and judge while dreaming (at most every ``settings.render_interval_s`` and
-        ``judge_interval_s``) for someone listening. False (headless runs, the CLI): each
-        window is rendered once, when its iterations are done; the result is the same.
+        Render and judge while dreaming for someone listening; False (headless): each window is
+        rendered once, when its iterations are done. The result is the same.
 
     Yields
     ------
@@ -248,32 +243,41 @@ def dream(
     Raises
     ------
     DreamError
-        Bad settings, too short or silent audio, judge among the dreamers.
+        Bad settings, an unknown mode, too short or silent audio, a judge among the dreamers
+        (and whatever the mode refuses), before the first step.
     """
     settings = settings or DreamSettings()
     settings.validate()
-    if settings.mode == "band":
-        from deeptrance_gui.core.band.dream import band_dream  # the band's own parameterisation
-
-        return band_dream(
-            clip, models, objective=objective, settings=settings, judges=judges, region=region,
-            start_s=start_s, seed=seed, cancel=cancel, finish=finish, live=live,
-        )  # fmt: skip
-    _check_models(models, judges)
-    objectives = _Objectives(objective, models, settings.objective_ceiling)
-    r0, r1 = resolve_region(clip, region)
-    original_region = clip.samples[:, r0:r1]
-    if float(np.max(np.abs(original_region))) < 1e-5:
-        raise DreamError("the region is silent; there is nothing for the network to hear")
-    kind = GainMask if settings.mode == "mask" else AddedWaveform
-
-    def parameterisation(region: DreamRegion) -> Parameterisation:
-        return kind(region, settings, start_s=start_s, frontend=models[0].frontend)
-
-    return run(
-        parameterisation, models, judges, objectives, settings,
-        clip=clip, r0=r0, r1=r1, seed=seed, cancel=cancel, finish=finish, live=live,
+    return get_mode(settings.mode).start(
+        clip, models, objective=objective, settings=settings, judges=judges, region=region,
+        start_s=start_s, seed=seed, cancel=cancel, finish=finish, live=live,
     )  # fmt: skip
+
+
+def prepare(
+    clip: AudioClip,
+    models: Sequence[LoadedModel],
+    judges: Sequence[LoadedModel],
+    objective: Objective,
+    settings: DreamSettings,
+    region: tuple[float, float] | None,
+    *,
+    silent: str = "the region is silent; there is nothing for the network to hear",
+) -> tuple[Objectives, int, int]:
+    """The checks every mode makes before its first step: the models, the objective against
+    them, the region (in source frames ``r0``, ``r1``) and that it is not silent.
+
+    Raises
+    ------
+    DreamError, UnknownTagError
+        What is wrong, and what to do.
+    """
+    check_models(models, judges)
+    objectives = Objectives(objective, models, settings.objective_ceiling)
+    r0, r1 = resolve_region(clip, region)
+    if float(np.max(np.abs(clip.samples[:, r0:r1]))) < 1e-5:
+        raise DreamError(silent)
+    return objectives, r0, r1
 
 
 def models_view(samples: FloatArray, rate_hz: int) -> torch.Tensor:
@@ -286,7 +290,7 @@ def run(
     make: Callable[[DreamRegion], Parameterisation],
     models: Sequence[LoadedModel],
     judges: Sequence[LoadedModel],
-    objectives: _Objectives,
+    objectives: Objectives,
     settings: DreamSettings,
     *,
     clip: AudioClip,
@@ -297,130 +301,182 @@ def run(
     finish: threading.Event | None,
     live: bool,
 ) -> Iterator[DreamStep]:
-    """The one dream loop, for every parameterisation; the caller has checked the request.
+    """The one dream loop, for every parameterisation; the caller has checked the request
+    (:func:`prepare`).
 
     ``make(region)`` builds the parameterisation from the region (with its 16 kHz mono view,
     computed here once); it runs inside the generator (on the worker), like everything heavy.
     """
-    cancel = cancel or threading.Event()
-    finish = finish or threading.Event()
-    generator = torch.Generator().manual_seed(0 if seed is None else int(seed))
-    started = time.monotonic()
-    rate = clip.sample_rate_hz
-    region_start_s, region_end_s = r0 / rate, r1 / rate
-    wave16 = models_view(clip.samples[:, r0:r1], rate)
-    parameterisation = make(DreamRegion(clip, r0, r1, wave16))
-    # The models' view of the region is already at hand: no second downmix and resample.
-    dreamers_before = _before(models, wave16)
-    # The judges hear the original when they first listen, not before the first audio goes
-    # out (≈ 0.13 s a judge on 30 s): until then steps carry no judges' "before".
-    judges_before: tuple[Predictions, ...] = ()
-    judge_names = tuple(j.name for j in judges)
-    windows = parameterisation.windows
-    total = len(windows) * settings.iterations
-    judges_now: tuple[Predictions, ...] = ()
-    last_judge = -math.inf
-    render_cost = judge_cost = 0.0
-    heard_yet = False
-    judged = 0
-    iteration = 0
-    # The first window is heard at once; later ones at the render pace, counted from the last
-    # render of the window before (one iteration in, a window has hardly changed: rendering it
-    # at once cost a 3-minute live dream ≈ 2 s of 47).
-    last_render = -math.inf
-    for window in windows:
-        if cancel.is_set():
-            return
-        params = parameterisation.begin(window)
-        optimizer = torch.optim.Adam(params, lr=settings.learning_rate)
-        for local in range(settings.iterations):
-            if cancel.is_set():
+    loop = _Loop(
+        make, models, judges, objectives, settings,
+        clip=clip, r0=r0, r1=r1, seed=seed, cancel=cancel, finish=finish, live=live,
+    )  # fmt: skip
+    yield from loop.steps()
+
+
+class _Loop:
+    """One dream's loop and its state (see :func:`run` and the module docstring)."""
+
+    def __init__(
+        self,
+        make: Callable[[DreamRegion], Parameterisation],
+        models: Sequence[LoadedModel],
+        judges: Sequence[LoadedModel],
+        objectives: Objectives,
+        settings: DreamSettings,
+        *,
+        clip: AudioClip,
+        r0: int,
+        r1: int,
+        seed: int | None,
+        cancel: threading.Event | None,
+        finish: threading.Event | None,
+        live: bool,
+    ) -> None:
+        self.cancel = cancel or threading.Event()
+        self.finish = finish or threading.Event()
+        self.generator = torch.Generator().manual_seed(0 if seed is None else int(seed))
+        self.started = time.monotonic()
+        self.models, self.judges, self.objectives, self.settings, self.live = models, judges, objectives, settings, live
+        self.rate = rate = clip.sample_rate_hz
+        self.region_start_s = r0 / rate
+        self.wave16 = models_view(clip.samples[:, r0:r1], rate)
+        self.parameterisation = make(DreamRegion(clip, r0, r1, self.wave16))
+        self.windows = self.parameterisation.windows
+        self.total = len(self.windows) * settings.iterations
+        # The judges hear the original when they first listen, not before the first audio goes
+        # out (≈ 0.13 s a judge on 30 s): until then steps carry no judges' "before".
+        self.judges_before: tuple[Predictions, ...] = ()
+        self.judges_now: tuple[Predictions, ...] = ()
+        self.step = functools.partial(
+            DreamStep,
+            total_iterations=self.total,
+            n_windows=len(self.windows),
+            sample_rate_hz=rate,
+            region_start_s=self.region_start_s,
+            region_end_s=r1 / rate,
+            # The models' view of the region is already at hand: no second downmix and resample.
+            dreamers_before=_before(models, self.wave16),
+            judge_names=tuple(j.name for j in judges),
+        )
+        self.last_judge = -math.inf
+        self.render_cost = self.judge_cost = 0.0
+        self.heard_yet = False
+        self.judged = 0
+        self.iteration = 0
+        # The first window is heard at once; later ones at the render pace, counted from the
+        # last render of the window before (one iteration in, a window has hardly changed:
+        # rendering it at once cost a 3-minute live dream ≈ 2 s of 47).
+        self.last_render = -math.inf
+
+    def steps(self) -> Iterator[DreamStep]:
+        for window in self.windows:
+            if self.cancel.is_set():
                 return
-            iteration += 1
-            optimizer.zero_grad(set_to_none=True)
-            power = parameterisation.heard(window, (iteration - 1) / max(1, total - 1))
-            shift = int(torch.randint(0, power.shape[0], (1,), generator=generator)) if settings.random_roll else 0
-            value, logits = _accumulate(power, shift, models, objectives, settings, cancel)
-            if value is None:
-                return
-            _ascend(params)
-            optimizer.step()
-            dreamers_now = tuple(
-                _predictions(m, m.probabilities(lg).mean(dim=0).numpy()) for m, lg in zip(models, logits, strict=True)
-            )
-            stopping = finish.is_set()  # "keep what's done": this window ends here, then the dream
-            last_of_window = local == settings.iterations - 1 or stopping
-            final = last_of_window and (stopping or iteration == total)
-            rendered = span_view = None
-            now = time.monotonic()
-            # Renders and judges are paced by the settings and by their own cost (a band render
-            # is the whole region).
-            if last_of_window or (live and now - last_render >= _pace(settings.render_interval_s, render_cost)):
-                with torch.no_grad():
-                    rendered = parameterisation.render(window)
-                last_render = time.monotonic()
-                render_cost = last_render - now
-                # The first audio goes out at once; the judges listen to the next render, then
-                # at their own pace.
-                due = last_render - last_judge >= _pace(settings.judge_interval_s, judge_cost)
-                if live and not final and heard_yet and (last_of_window or due or judged == 0):
-                    judges_before = judges_before or _before(judges, wave16)
-                    judges_now, span_view = _listen(judges, models[0], rendered.audio, rate)
-                    judge_cost = time.monotonic() - last_render
-                    last_judge = time.monotonic()
-                    judged += 1
-                heard_yet = True
-            if last_of_window:
-                parameterisation.end(window)
-            step = functools.partial(
-                DreamStep,
-                iteration=iteration,
-                total_iterations=total,
-                window_index=window.index,
-                n_windows=len(windows),
-                objective=value,
-                sample_rate_hz=rate,
-                region_start_s=region_start_s,
-                region_end_s=region_end_s,
-                dreamers_before=dreamers_before,
-                judge_names=judge_names,
-            )
-            if not final:
-                yield step(
-                    elapsed_s=time.monotonic() - started,
-                    span_start_s=region_start_s if rendered is None else rendered.span_start_s,
-                    audio=None if rendered is None else rendered.audio,
-                    spectrogram=None if rendered is None else rendered.spectrogram,
-                    spectrogram_first_column=0 if rendered is None else rendered.first_column,
-                    dreamers=dreamers_now,
-                    judges=judges_now,
-                    judges_before=judges_before,
-                    final=False,
-                    span_patch_probs=span_view,
-                    band=None if rendered is None else rendered.band,
-                )
-                continue
-            if cancel.is_set():
-                return
-            result = parameterisation.finish()
-            first = predict(AudioClip(result.audio, rate), models[0])  # its per-patch view feeds the strip
-            yield step(
-                span_start_s=result.span_start_s,
-                audio=result.audio,
-                spectrogram=result.spectrogram,
-                spectrogram_first_column=result.first_column,
-                dreamers=(
-                    _predictions(models[0], first.track_probs),
-                    *(_predict_audio(m, result.audio, rate) for m in models[1:]),
-                ),
-                judges=tuple(_predict_audio(j, result.audio, rate) for j in judges),
-                judges_before=judges_before or _before(judges, wave16),
-                elapsed_s=time.monotonic() - started,
-                final=True,
-                band=result.band,
-                span_patch_probs=_readonly(first.patch_probs),
-            )
-            return
+            params = self.parameterisation.begin(window)
+            optimizer = torch.optim.Adam(params, lr=self.settings.learning_rate)
+            for local in range(self.settings.iterations):
+                if self.cancel.is_set():
+                    return
+                step = self._iterate(window, local, params, optimizer)
+                if step is None:
+                    return
+                yield step
+                if step.final:
+                    return
+
+    def _iterate(
+        self, window: Window, local: int, params: list[torch.Tensor], optimizer: torch.optim.Optimizer
+    ) -> DreamStep | None:
+        """One iteration of ``window``; None when cancelled."""
+        self.iteration += 1
+        optimizer.zero_grad(set_to_none=True)
+        power = self.parameterisation.heard(window, (self.iteration - 1) / max(1, self.total - 1))
+        roll = self.settings.random_roll
+        shift = int(torch.randint(0, power.shape[0], (1,), generator=self.generator)) if roll else 0
+        value, logits = _accumulate(power, shift, self.models, self.objectives, self.settings, self.cancel)
+        if value is None:
+            return None
+        _ascend(params)
+        optimizer.step()
+        stopping = self.finish.is_set()  # "keep what's done": this window ends here, then the dream
+        last_of_window = local == self.settings.iterations - 1 or stopping
+        final = last_of_window and (stopping or self.iteration == self.total)
+        rendered, span_view = self._render_and_judge(window, last_of_window=last_of_window, final=final)
+        if last_of_window:
+            self.parameterisation.end(window)
+        if final:
+            return None if self.cancel.is_set() else self._final_step(window, value)
+        return self.step(
+            iteration=self.iteration,
+            window_index=window.index,
+            objective=value,
+            elapsed_s=time.monotonic() - self.started,
+            span_start_s=self.region_start_s if rendered is None else rendered.span_start_s,
+            audio=None if rendered is None else rendered.audio,
+            spectrogram=None if rendered is None else rendered.spectrogram,
+            spectrogram_first_column=0 if rendered is None else rendered.first_column,
+            dreamers=tuple(
+                _predictions(m, m.probabilities(lg).mean(dim=0).numpy())
+                for m, lg in zip(self.models, logits, strict=True)
+            ),
+            judges=self.judges_now,
+            judges_before=self.judges_before,
+            final=False,
+            span_patch_probs=span_view,
+            band=None if rendered is None else rendered.band,
+        )
+
+    def _render_and_judge(
+        self, window: Window, *, last_of_window: bool, final: bool
+    ) -> tuple[Rendered | None, FloatArray | None]:
+        """Render when due (paced by the settings and by its own cost: a band render is the
+        whole region), and let the judges listen when due; (None, None) when not rendering."""
+        now = time.monotonic()
+        due_render = now - self.last_render >= _pace(self.settings.render_interval_s, self.render_cost)
+        if not (last_of_window or (self.live and due_render)):
+            return None, None
+        with torch.no_grad():
+            rendered = self.parameterisation.render(window)
+        self.last_render = time.monotonic()
+        self.render_cost = self.last_render - now
+        span_view = None
+        # The first audio goes out at once; the judges listen to the next render, then at
+        # their own pace.
+        due = self.last_render - self.last_judge >= _pace(self.settings.judge_interval_s, self.judge_cost)
+        if self.live and not final and self.heard_yet and (last_of_window or due or self.judged == 0):
+            self.judges_before = self.judges_before or _before(self.judges, self.wave16)
+            self.judges_now, span_view = _listen(self.judges, self.models[0], rendered.audio, self.rate)
+            self.judge_cost = time.monotonic() - self.last_render
+            self.last_judge = time.monotonic()
+            self.judged += 1
+        self.heard_yet = True
+        return rendered, span_view
+
+    def _final_step(self, window: Window, value: float) -> DreamStep:
+        """The whole region, heard by every dreamer and judge."""
+        result = self.parameterisation.finish()
+        rate, models = self.rate, self.models
+        first = predict(AudioClip(result.audio, rate), models[0])  # its per-patch view feeds the strip
+        return self.step(
+            iteration=self.iteration,
+            window_index=window.index,
+            objective=value,
+            span_start_s=result.span_start_s,
+            audio=result.audio,
+            spectrogram=result.spectrogram,
+            spectrogram_first_column=result.first_column,
+            dreamers=(
+                _predictions(models[0], first.track_probs),
+                *(_predict_audio(m, result.audio, rate) for m in models[1:]),
+            ),
+            judges=tuple(_predict_audio(j, result.audio, rate) for j in self.judges),
+            judges_before=self.judges_before or _before(self.judges, self.wave16),
+            elapsed_s=time.monotonic() - self.started,
+            final=True,
+            band=result.band,
+            span_patch_probs=_readonly(first.patch_probs),
+        )
 
 
 def _pace(interval_s: float, cost_s: float) -> float:
@@ -429,45 +485,11 @@ def _pace(interval_s: float, cost_s: float) -> float:
     return max(interval_s, 4 * cost_s) if interval_s > 0 else 0.0
 
 
-def warm_up(model: LoadedModel) -> None:
-    """Run a tiny dream once so first-use imports (torch._dynamo via the first Adam step,
-    sympy, pyloudnorm, scipy.signal) happen now, on the caller's worker thread, and not while
-    audio plays: an import holds the GIL for up to ~100 ms, which would starve the audio
-    callback."""
-    t = np.arange(2 * 16_000, dtype=np.float32) / 16_000
-    clip = AudioClip(np.stack([np.sin(2 * np.pi * 220 * t) * 0.3]).astype(np.float32), 16_000)
-    for _ in dream(
-        clip,
-        [model],
-        objective=Objective(kind="intensify", toward=None, layer=model.network.FEATURES[0]),
-        settings=DreamSettings(iterations=1, render_interval_s=0.0),
-    ):
-        pass
-
-
-def calibrate(model: LoadedModel) -> float:
-    """Seconds per patch-iteration of a mask dream on this machine, measured on 10 patches of
-    noise (3 iterations; the second is timed). Worker thread; ≈ 0.5–1 s."""
-    rng = np.random.default_rng(0)
-    frames = PATCH_FRAMES * HOP * 10
-    clip = AudioClip((rng.standard_normal((1, frames)) * 0.1).astype(np.float32), SAMPLE_RATE_HZ)
-    stamps = [
-        time.perf_counter()
-        for _ in dream(
-            clip,
-            [model],
-            objective=Objective(kind="intensify", toward=None, layer=model.network.FEATURES[0]),
-            settings=DreamSettings(iterations=3, render_interval_s=1e9, judge_interval_s=1e9),
-        )
-    ]
-    return max(1e-3, (stamps[1] - stamps[0]) / 10)
-
-
 def _accumulate(
     masked: torch.Tensor,
     shift: int,
     models: Sequence[LoadedModel],
-    objectives: _Objectives,
+    objectives: Objectives,
     settings: DreamSettings,
     cancel: threading.Event,
 ) -> tuple[float | None, list[torch.Tensor]]:

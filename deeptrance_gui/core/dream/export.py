@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from deeptrance_gui.core.atomic import check_writable_all
 from deeptrance_gui.core.audio.clip import AudioClip
 from deeptrance_gui.core.audio.save import FORMATS, save_audio, wav_size_bytes
+from deeptrance_gui.core.dream.parts import ORIGINAL
 from deeptrance_gui.core.errors import AudioWriteError
 
 if TYPE_CHECKING:
@@ -39,9 +40,9 @@ class ExportPlan:
     sidecar
         ``audio`` + ``.json``: the request and what the dream did.
     stems
-        (part name, file) per band part and the original; empty for other takes.
+        (part name, file) per played part and the original; empty for other takes.
     midi
-        The band's parts as a Standard MIDI File, or None.
+        The played parts as a Standard MIDI File, or None.
     """
 
     audio: Path
@@ -54,6 +55,16 @@ class ExportPlan:
         """Every file, in the order they are written (the sidecar last)."""
         midi = (self.midi,) if self.midi is not None else ()
         return (self.audio, *(path for _, path in self.stems), *midi, self.sidecar)
+
+
+def stem_paths(dest: Path, part_names: Sequence[str]) -> dict[str, Path]:
+    """``song.wav`` → ``song.drums.wav``, …, ``song.original.wav`` (same folder and format)."""
+    return {name: dest.with_name(f"{dest.stem}.{name}{dest.suffix}") for name in (*part_names, ORIGINAL)}
+
+
+def midi_path(dest: Path) -> Path:
+    """``song.wav`` → ``song.mid``."""
+    return dest.with_suffix(".mid")
 
 
 def plan_export(
@@ -76,7 +87,6 @@ def plan_export(
     AudioWriteError
         ``dest`` is not a ``.wav`` or ``.flac`` file.
     """
-    from deeptrance_gui.core.band.export import midi_path, stem_paths
     from deeptrance_gui.core.dream.takes import sidecar_path
 
     audio = Path(dest)
@@ -137,7 +147,6 @@ def export_take(
         Before anything is written when the set does not fit (see :func:`check_export`); a
         failure during the writes leaves each file either whole or untouched.
     """
-    from deeptrance_gui.core.band.export import export_midi, export_stems, stem_paths
     from deeptrance_gui.core.dream.takes import sidecar_record, splice, write_json_atomic
 
     band = final.band
@@ -151,9 +160,9 @@ def export_take(
     )
     written = [save_audio(splice(clip, final), plan.audio, subtype=subtype, overwrite=overwrite)]
     if plan.stems and band is not None:
-        written += export_stems(band, plan.audio, sample_rate_hz=clip.sample_rate_hz, subtype=subtype, overwrite=overwrite)
+        written += band.write_stems(plan.audio, sample_rate_hz=clip.sample_rate_hz, subtype=subtype, overwrite=overwrite)
     if plan.midi is not None and band is not None:
-        written.append(export_midi(band, plan.midi, overwrite=overwrite))
+        written.append(band.write_midi(plan.midi, overwrite=overwrite))
     record = sidecar_record(request, final, input_path=source, output_path=plan.audio)
     record["output_subtype"] = subtype
     written.append(write_json_atomic(record, plan.sidecar, overwrite=overwrite))

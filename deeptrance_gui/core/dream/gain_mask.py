@@ -10,15 +10,20 @@ STFT (see :mod:`.source_render`).
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import torch
 
-from deeptrance_gui.core.dream import mask as mask_grid
+from deeptrance_gui.core.audio.clip import AudioClip
+from deeptrance_gui.core.dream.modes import DreamMode, register_mode
 from deeptrance_gui.core.dream.parameterisation import Rendered, Window
+from deeptrance_gui.core.dream.settings import DreamSettings, Objective
 from deeptrance_gui.core.dream.source_render import SourceSpans
+from deeptrance_gui.core.dsp import grid as mask_grid
 from deeptrance_gui.core.dsp.stft import bin_frequencies_hz
-from deeptrance_gui.core.model.frontend import HOP, N_FFT, SAMPLE_RATE_HZ
+from deeptrance_gui.core.model.frontend import HOP, N_FFT, PATCH_FRAMES, SAMPLE_RATE_HZ
+from deeptrance_gui.core.model.loading import LoadedModel
 
 
 class GainMask(SourceSpans):
@@ -71,3 +76,44 @@ class GainMask(SourceSpans):
     def end(self, window: Window) -> None:
         with torch.no_grad():
             self.theta[:, self.s0 : self.s1] = self.param.detach()
+
+
+MASK = register_mode(DreamMode(name="mask", reads=("strength_db", "n_bands", "mask_step_s"), start=GainMask.dream))
+
+
+def warm_up(model: LoadedModel) -> None:
+    """Run a tiny dream once so first-use imports (torch._dynamo via the first Adam step,
+    sympy, pyloudnorm, scipy.signal) happen now, on the caller's worker thread, and not while
+    audio plays: an import holds the GIL for up to ~100 ms, which would starve the audio
+    callback."""
+    from deeptrance_gui.core.dream.engine import dream
+
+    t = np.arange(2 * 16_000, dtype=np.float32) / 16_000
+    clip = AudioClip(np.stack([np.sin(2 * np.pi * 220 * t) * 0.3]).astype(np.float32), 16_000)
+    for _ in dream(
+        clip,
+        [model],
+        objective=Objective(kind="intensify", toward=None, layer=model.network.FEATURES[0]),
+        settings=DreamSettings(iterations=1, render_interval_s=0.0),
+    ):
+        pass
+
+
+def calibrate(model: LoadedModel) -> float:
+    """Seconds per patch-iteration of a mask dream on this machine, measured on 10 patches of
+    noise (3 iterations; the second is timed). Worker thread; ≈ 0.5–1 s."""
+    from deeptrance_gui.core.dream.engine import dream
+
+    rng = np.random.default_rng(0)
+    frames = PATCH_FRAMES * HOP * 10
+    clip = AudioClip((rng.standard_normal((1, frames)) * 0.1).astype(np.float32), SAMPLE_RATE_HZ)
+    stamps = [
+        time.perf_counter()
+        for _ in dream(
+            clip,
+            [model],
+            objective=Objective(kind="intensify", toward=None, layer=model.network.FEATURES[0]),
+            settings=DreamSettings(iterations=3, render_interval_s=1e9, judge_interval_s=1e9),
+        )
+    ]
+    return max(1e-3, (stamps[1] - stamps[0]) / 10)

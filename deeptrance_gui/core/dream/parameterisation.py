@@ -2,8 +2,8 @@
 sound at the source rate. The loop that optimises them (windows from the playhead, random
 roll, chunked backward, objective ceiling, throttled renders and judges, "keep what's done")
 is one, in :mod:`.engine`; each mode is a :class:`Parameterisation` in a module of its own:
-:mod:`.gain_mask` (time-varying EQ), :mod:`.waveform` (an added signal) and
-:mod:`deeptrance_gui.core.band.dream` (a band playing along).
+:mod:`.gain_mask` (time-varying EQ), :mod:`.waveform` (an added signal), and modes outside
+``core.dream`` such as the band, each registered in :mod:`.modes`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from deeptrance_gui.core.dsp.stft import DisplaySpectrogram
 from deeptrance_gui.core.model.geometry import HOP, PATCH_FRAMES, SAMPLE_RATE_HZ
 
 if TYPE_CHECKING:
-    from deeptrance_gui.core.band.take import BandTake
+    from deeptrance_gui.core.dream.parts import PlayedParts
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ class Rendered:
     span_start_s: float  # where ``audio`` starts in the track
     spectrogram: DisplaySpectrogram
     first_column: int  # the spectrogram's first column on the track's display grid
-    band: BandTake | None = None
+    band: PlayedParts | None = None
 
 
 class Parameterisation(Protocol):

@@ -6,15 +6,25 @@ parameterisations share: the windows, the buffer and the final render.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, cast
+
 import numpy as np
 import numpy.typing as npt
 
 from deeptrance_gui.core.audio.clip import AudioClip, FloatArray
 from deeptrance_gui.core.audio.load import resample
-from deeptrance_gui.core.dream import mask as mask_grid
-from deeptrance_gui.core.dream.parameterisation import DreamRegion, Rendered, Window, plan_windows
-from deeptrance_gui.core.dream.settings import DreamSettings
+from deeptrance_gui.core.dream.parameterisation import (
+    DreamRegion,
+    Parameterisation,
+    Rendered,
+    Window,
+    plan_windows,
+)
+from deeptrance_gui.core.dream.settings import DreamSettings, Objective
 from deeptrance_gui.core.dream.steps import readonly
+from deeptrance_gui.core.dsp import grid as mask_grid
 from deeptrance_gui.core.dsp.limiter import match_and_limit, true_peak_limit
 from deeptrance_gui.core.dsp.loudness import integrated_loudness_lufs
 from deeptrance_gui.core.dsp.stft import (
@@ -29,6 +39,10 @@ from deeptrance_gui.core.dsp.stft import (
 )
 from deeptrance_gui.core.model.frontend import MelFrontend
 from deeptrance_gui.core.model.geometry import SAMPLE_RATE_HZ
+
+if TYPE_CHECKING:
+    from deeptrance_gui.core.dream.steps import DreamStep
+    from deeptrance_gui.core.model.loading import LoadedModel
 
 SPAN_CROSSFADE_S = 0.02
 REGION_CROSSFADE_S = 0.05
@@ -59,6 +73,37 @@ class SourceSpans:
 
     def start(self) -> None:
         """The mode's own state over the whole region (called once, at the end of __init__)."""
+
+    @classmethod
+    def dream(
+        cls,
+        clip: AudioClip,
+        models: Sequence[LoadedModel],
+        *,
+        objective: Objective,
+        settings: DreamSettings,
+        judges: Sequence[LoadedModel],
+        region: tuple[float, float] | None,
+        start_s: float | None,
+        seed: int | None,
+        cancel: threading.Event | None,
+        finish: threading.Event | None,
+        live: bool,
+    ) -> Iterator[DreamStep]:
+        """The mode's start (:class:`~deeptrance_gui.core.dream.modes.StartDream`): the engine's
+        checks, then its loop over this parameterisation."""
+        from deeptrance_gui.core.dream.engine import prepare, run  # torch: only when a dream starts
+
+        objectives, r0, r1 = prepare(clip, models, judges, objective, settings, region)
+
+        def parameterisation(dream_region: DreamRegion) -> Parameterisation:
+            # A subclass (GainMask, AddedWaveform) completes the protocol.
+            return cast("Parameterisation", cls(dream_region, settings, start_s=start_s, frontend=models[0].frontend))
+
+        return run(
+            parameterisation, models, judges, objectives, settings,
+            clip=clip, r0=r0, r1=r1, seed=seed, cancel=cancel, finish=finish, live=live,
+        )  # fmt: skip
 
     def rendered(self, window: Window, span: FloatArray, spectrogram: DisplaySpectrogram, first: int) -> Rendered:
         return Rendered(readonly(span), (self.r0 + window.start_src) / self.rate, spectrogram, first)

@@ -13,7 +13,7 @@ from deeptrance_gui.core.dsp.stft import DisplaySpectrogram
 from deeptrance_gui.core.model.predictions import Predictions
 
 if TYPE_CHECKING:  # numpy/scipy-heavy modules stay off the window's start-up path
-    from deeptrance_gui.core.band.take import BandTake
+    from deeptrance_gui.core.dream.parts import PlayedParts
 
 
 def readonly(array: npt.NDArray[np.float32]) -> FloatArray:
@@ -49,8 +49,8 @@ class DreamStep:
     judge_names
         The panel, known from the first step (empty: no judge).
     band
-        Band mode: the arrangement, what the dream chose and shaped, and the stems of the
-        rendered mix (None in the other modes and on steps that did not render).
+        A mode that plays parts (the band): what it played, its stems and exports
+        (:class:`~.modes.PlayedParts`; None in the other modes and on steps that did not render).
     span_patch_probs
         float32, shape (n_patches, n_tags): what the first dreamer hears in consecutive ≈3 s
         patches of ``audio`` from ``span_start_s`` (for the live genre-over-time strip), at
@@ -76,7 +76,7 @@ class DreamStep:
     judges_before: tuple[Predictions, ...]
     final: bool
     judge_names: tuple[str, ...] = ()
-    band: BandTake | None = None
+    band: PlayedParts | None = None
     span_patch_probs: FloatArray | None = None
 
     @property

@@ -8,15 +8,13 @@ before/after scores of dreamers and judge (so nobody has to trust the dreamer's 
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
 
-from deeptrance_gui import __version__
+from deeptrance_gui._version import __version__
 from deeptrance_gui.core.atomic import atomic_write
 from deeptrance_gui.core.audio.clip import AudioClip
 from deeptrance_gui.core.dream.settings import DreamSettings, Objective
@@ -80,39 +78,6 @@ class DreamRequest:
             )
         except (KeyError, TypeError, ValueError) as err:
             raise DreamError(f"the sidecar's dream parameters are incomplete or invalid ({err})") from None
-
-
-def dream_request(
-    clip: AudioClip,
-    request: DreamRequest,
-    *,
-    load_model: Callable[[str], Any],
-    cancel: threading.Event | None = None,
-    finish: threading.Event | None = None,
-    live: bool = True,
-) -> Iterator[DreamStep]:
-    """Start the dream ``request`` describes; models come from ``load_model(name)``;
-    ``live`` as in :func:`~deeptrance_gui.core.dream.engine.dream`.
-
-    Raises what :func:`~deeptrance_gui.core.dream.engine.dream` raises, before the first step.
-    """
-    from deeptrance_gui.core.dream.engine import dream  # torch: only when a dream starts
-
-    dreamers = [load_model(name) for name in request.dreamers]
-    judges = [load_model(name) for name in request.judges]
-    return dream(
-        clip,
-        dreamers,
-        objective=request.objective,
-        settings=request.settings,
-        judges=judges,
-        region=request.region,
-        start_s=request.start_s,
-        seed=request.seed,
-        cancel=cancel,
-        finish=finish,
-        live=live,
-    )
 
 
 def splice(clip: AudioClip, step: DreamStep) -> AudioClip:
@@ -180,36 +145,12 @@ def sidecar_record(
             "dreamers": [_scores(p, tags) for p in final.dreamers],
             "judges": [_scores(p, tags) for p in final.judges],
         },
-        "band": None if final.band is None else _band_record(final.band),
+        "band": None if final.band is None else final.band.record(),
         "verdict": None
         if not tags or not final.judged
         else panel_verdict(
             tags[0], final.judges_before, final.judges, toward=request.objective.toward is not None
         ).summary(),
-    }
-
-
-def _band_record(band: Any) -> dict[str, Any]:
-    analysis = band.analysis
-    return {
-        "style": band.arrangement.style,
-        "tempo_bpm": round(analysis.tempo_bpm, 3),
-        "beats_s": [round(float(t), 4) for t in analysis.beat_times_s],
-        "downbeat_index": analysis.downbeat_index,
-        "chords": analysis.chord_names(),
-        "parts": [
-            {
-                "role": role,
-                "variant": v.name,
-                "program": v.program,
-                "bank": v.bank,
-                "levels_db": [round(float(x), 3) for x in lv],
-            }
-            for role, v, lv in zip(band.part_names, band.chosen_variants(), band.levels_db, strict=True)
-        ],
-        "band_level_db": band.band_level_db,
-        "band_scale_db": round(band.band_scale_db, 3),
-        "soundfont_sha256": band.soundfont_sha256,
     }
 
 

@@ -28,9 +28,31 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
+from typing import Protocol
 
-from deeptrance_gui.core.dream.settings import MAX_BAND_LEVEL_DB, DreamSettings
+from deeptrance_gui.core.dream.modes import mode_that_plays
+from deeptrance_gui.core.dream.settings import MAX_BAND_LEVEL_DB, DreamSettings, Objective
 from deeptrance_gui.core.model.predictions import Predictions
+
+
+class DreamStepLike(Protocol):
+    """What :func:`meter_report` reads of a dream step."""
+
+    @property
+    def dreamers_before(self) -> Sequence[Predictions]: ...
+    @property
+    def dreamers(self) -> Sequence[Predictions]: ...
+    @property
+    def judges_before(self) -> Sequence[Predictions]: ...
+    @property
+    def judges(self) -> Sequence[Predictions]: ...
+    @property
+    def judge_names(self) -> Sequence[str]: ...
+    @property
+    def final(self) -> bool: ...
+    @property
+    def judged(self) -> bool: ...
+
 
 CONFIRM_RATIO = 2.0
 CONFIRM_TOP_K = 5
@@ -177,12 +199,13 @@ class PanelVerdict:
             return "partly heard"
         return "not heard"
 
-    def sentence(self, dreamer_moved: bool) -> str:
-        """Plain words for the window: does an independent ear hear what the dreamer hears?"""
+    def sentence(self, dreamer: JudgeVerdict) -> str:
+        """Plain words for the window's headline: what the grades of the judges and of the
+        dreaming model (``dreamer``, graded by the same rule) say, and nothing more."""
         tag = self.tag
         if not self.verdicts:
-            hears = "now hears more" if dreamer_moved else "does not hear more"
-            return f"The dreaming model {hears} {tag}. No independent judge was chosen, so nothing confirms it."
+            hears = f"hears {tag}" if dreamer.grade is Grade.CONFIRMED else f"does not hear {tag} yet"
+            return f"The dreaming model {hears} ({dreamer.change()}). No independent judge was chosen, so nothing confirms it."
         judged = self.judged
         if not judged:
             names = ", ".join(v.model_name for v in self.verdicts)
@@ -199,8 +222,13 @@ class PanelVerdict:
                 f"Partly heard: an independent model moves toward {tag} but does not confirm it "
                 f"(×{CONFIRM_RATIO:g} and top {CONFIRM_TOP_K}): {details}."
             )
-        if dreamer_moved:
+        if dreamer.grade is Grade.CONFIRMED:
             return f"Only the dreaming model hears {tag}; the independent models do not ({details})."
+        if dreamer.moved and dreamer.grade is not Grade.NO_TAG:
+            moved = "up" if not math.isfinite(dreamer.ratio) else f"×{dreamer.ratio:.2g}"
+            if not dreamer.toward:
+                moved = f"down ×{dreamer.before / dreamer.after:.2g}" if dreamer.after > 0 else "down"
+            return f"No model hears {tag} yet; the dreaming model moved it {moved} ({dreamer.change()}; {details})."
         return f"Neither the dreaming model nor the judges hear more {tag} yet ({details})."
 
 
@@ -257,7 +285,7 @@ def next_try(panel: PanelVerdict, *, settings: DreamSettings, dreamer_moved: boo
                 "learnt from fewest examples."
             )
         return " ".join(advice) or None
-    if not _band_plays(tag):
+    if mode_that_plays(tag) is None:
         return None if dreamer_moved else "The dreaming model did not move either: try more iterations."
     if settings.mode == "waveform":
         return f"The waveform mode mostly fools the dreaming model; to add {tag} that others hear, try the band dream."
@@ -266,12 +294,51 @@ def next_try(panel: PanelVerdict, *, settings: DreamSettings, dreamer_moved: boo
     )
 
 
-def _band_plays(tag: str) -> bool:
-    from deeptrance_gui.core.band.arrange import style_for
-    from deeptrance_gui.core.errors import DreamError
+@dataclass(frozen=True)
+class MeterReport:
+    """The honest meter's lines for one step of a dream toward (or away from) a tag."""
 
-    try:
-        style_for(tag)
-    except DreamError:
-        return False
-    return True
+    dreamer: str
+    judges: str
+    headline: str
+    advice: str | None
+
+
+def meter_report(tag: str, step: DreamStepLike, *, toward: bool = True, settings: DreamSettings | None = None) -> MeterReport:
+    """Dreamer and judges, before → after for ``tag``, each with its grade; the headline
+    (:meth:`PanelVerdict.sentence`); and on the final step of a dream with ``settings``, what to
+    try when the judges do not confirm (:func:`next_try`). The one rule for the window's meter.
+
+    Parameters
+    ----------
+    step
+        A :class:`~deeptrance_gui.core.dream.steps.DreamStep` (or anything with its fields).
+    """
+    dreamer = judge_verdict(tag, step.dreamers_before[0], step.dreamers[0], toward=toward)
+    panel = panel_verdict(tag, step.judges_before, step.judges, toward=toward) if step.judged else PanelVerdict(tag, ())
+    if panel.verdicts:
+        judges = "Independent judges: " + "; ".join(f"{v.model_name} {tag} {v.change()} ({v.grade.value})" for v in panel.verdicts)
+    else:
+        judges = "Independent judges: " + ("listening…" if step.judge_names else "none")
+    waiting = not panel.verdicts and bool(step.judge_names)
+    advice = next_try(panel, settings=settings, dreamer_moved=dreamer.moved) if step.final and settings else None
+    return MeterReport(
+        dreamer=f"Dreaming model ({dreamer.model_name}): {tag} {dreamer.change()} ({dreamer.grade.value})",
+        judges=judges,
+        headline="Waiting for the judges…" if waiting else panel.sentence(dreamer),
+        advice=advice,
+    )
+
+
+def meter_for(objective: Objective, settings: DreamSettings, step: DreamStepLike) -> MeterReport:
+    """The meter for a step of a dream with ``objective``: :func:`meter_report` for its tag, or
+    a line saying that an intensify dream has no genre to judge."""
+    tag = objective.toward or objective.away
+    if tag:
+        return meter_report(tag, step, toward=objective.toward is not None, settings=settings)
+    return MeterReport(
+        dreamer="",
+        judges="",
+        headline=f"Intensifying {objective.describe()}: a timbre effect, genre scores are not its goal.",
+        advice=None,
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import torch
 
+from deeptrance_gui.core.dream.modes import DreamMode, register_mode
 from deeptrance_gui.core.dream.parameterisation import Rendered, Window
 from deeptrance_gui.core.dream.source_render import SourceSpans
 
@@ -38,3 +39,6 @@ class AddedWaveform(SourceSpans):
     def end(self, window: Window) -> None:
         with torch.no_grad():
             self.delta16[window.start16 : window.end16] = self.param.detach()
+
+
+WAVEFORM = register_mode(DreamMode(name="waveform", reads=(), start=AddedWaveform.dream))

@@ -1,20 +1,21 @@
-"""The band as the window holds it: the take being auditioned and which parts are muted or
-soloed. Qt-free (the window observes it, as napari's QtViewer observes its ViewerModel), so
-the rules live here and are tested without a display."""
+"""The parts of the take being auditioned (a band) and which of them are muted or soloed.
+Qt-free (the window's lanes observe it, as napari's QtViewer observes its ViewerModel), so the
+rules live here and are tested without a display."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from deeptrance_gui.core.band.take import ORIGINAL, BandTake
+from deeptrance_gui.core.dream.parts import ORIGINAL, PlayedParts
 
 
-class BandSession:
-    """Mute/solo state over one :class:`BandTake`; tells observers when what is heard changes.
-    The mix itself is :func:`~deeptrance_gui.core.band.take.band_mix` of a snapshot."""
+class MuteSolo:
+    """Mute/solo state over one played take (:class:`PlayedParts`); tells observers when what is
+    heard changes. The mix itself is the take's :meth:`PlayedParts.mix` of a snapshot."""
 
     def __init__(self) -> None:
-        self.take: BandTake | None = None
+        self.take: PlayedParts | None = None
+        self.start_s = 0.0  # where the take's region starts in the track
         self.muted: set[str] = set()
         self.soloed: set[str] = set()
         self._observers: list[Callable[[], None]] = []
@@ -32,9 +33,10 @@ class BandSession:
         """The parts, then the original."""
         return () if self.take is None else (*self.take.part_names, ORIGINAL)
 
-    def set_take(self, take: BandTake | None) -> None:
-        """Audition another band (mute/solo reset: parts differ between takes)."""
+    def set_take(self, take: PlayedParts | None, *, start_s: float = 0.0) -> None:
+        """Audition another take's parts (mute/solo reset: parts differ between takes)."""
         self.take = take
+        self.start_s = start_s
         self.muted.clear()
         self.soloed.clear()
         self._changed()

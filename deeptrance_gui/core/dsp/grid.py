@@ -1,4 +1,4 @@
-"""The gain mask: a smooth, bounded EQ over time × log-frequency.
+"""Smooth, bounded gain grids over time × log-frequency (the gain mask, the band's EQ, rhythm bands).
 
 ``gain_db = strength_db · tanh(θ)`` on ``n_bands`` log-spaced bands × ``step_s`` time steps,
 linearly interpolated onto any STFT grid (the model's 16 kHz grid while optimising, the
