@@ -50,9 +50,9 @@ def stall_probe(seconds: float, *, dreaming: bool) -> float:
     from deeptrance_gui.core import paths
     from deeptrance_gui.core.model.loading import load_model
     from deeptrance_gui.core.playback import NullBackend, Player
-    from deeptrance_gui.ui.main_window import MainWindow
     from deeptrance_gui.core.session import DreamChoices
-from deeptrance_gui.ui.settings import AppSettings
+    from deeptrance_gui.ui.main_window import MainWindow
+    from deeptrance_gui.ui.settings import AppSettings
 
     app = QApplication.instance() or QApplication([])
     window = MainWindow(

@@ -18,8 +18,8 @@ from deeptrance_gui.core.audio.clip import AudioClip
 from deeptrance_gui.core.band import dream as _band_mode  # noqa: F401
 from deeptrance_gui.core.dream import gain_mask as _mask_mode  # noqa: F401
 from deeptrance_gui.core.dream import waveform as _waveform_mode  # noqa: F401
-from deeptrance_gui.core.dream.engine import dream
-from deeptrance_gui.core.dream.modes import get_mode, registered_modes
+from deeptrance_gui.core.dream.engine import dream, start
+from deeptrance_gui.core.dream.modes import DreamCall, get_mode, registered_modes
 from deeptrance_gui.core.dream.steps import DreamStep
 from deeptrance_gui.core.dream.takes import DreamRequest
 
@@ -40,18 +40,18 @@ def dream_request(
 
     Raises what :func:`~deeptrance_gui.core.dream.engine.dream` raises, before the first step.
     """
-    dreamers = [load_model(name) for name in request.dreamers]
-    judges = [load_model(name) for name in request.judges]
-    return dream(
-        clip,
-        dreamers,
-        objective=request.objective,
-        settings=request.settings,
-        judges=judges,
-        region=request.region,
-        start_s=request.start_s,
-        seed=request.seed,
-        cancel=cancel,
-        finish=finish,
-        live=live,
+    return start(
+        DreamCall(
+            clip=clip,
+            models=[load_model(name) for name in request.dreamers],
+            objective=request.objective,
+            settings=request.settings,
+            judges=[load_model(name) for name in request.judges],
+            region=request.region,
+            start_s=request.start_s,
+            seed=request.seed,
+            cancel=cancel,
+            finish=finish,
+            live=live,
+        )
     )

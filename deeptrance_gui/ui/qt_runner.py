@@ -11,6 +11,8 @@ from typing import Any
 from PySide6.QtCore import QThreadPool
 from superqt.utils import create_worker
 
+from deeptrance_gui.core.session.runner import Done, Ended, Failed
+
 
 class _WorkerTask:
     def __init__(self, worker: Any) -> None:
@@ -34,27 +36,13 @@ class QtRunner:
         worker.start()
         return _WorkerTask(worker)
 
-    def call(
-        self,
-        job: Callable[[], Any],
-        *,
-        done: Callable[[Any], None],
-        failed: Callable[[BaseException], None],
-        ended: Callable[[], None] | None = None,
-    ) -> _WorkerTask:
+    def call(self, job: Callable[[], Any], *, done: Done, failed: Failed, ended: Ended | None = None) -> _WorkerTask:
         worker = create_worker(job, _start_thread=False, _ignore_errors=True)
         worker.returned.connect(done)
         worker.errored.connect(failed)
         return self._start(worker, ended)
 
-    def iterate(
-        self,
-        job: Callable[[], Iterator[Any]],
-        *,
-        step: Callable[[Any], None],
-        failed: Callable[[BaseException], None],
-        ended: Callable[[], None],
-    ) -> _WorkerTask:
+    def iterate(self, job: Callable[[], Iterator[Any]], *, step: Done, failed: Failed, ended: Ended) -> _WorkerTask:
         worker = create_worker(job, _start_thread=False, _ignore_errors=True)
         worker.yielded.connect(step)
         worker.errored.connect(failed)

@@ -18,6 +18,28 @@ from tests.ui.conftest import write_music
 def load(qtbot, window: MainWindow, path: Path) -> None:
     with qtbot.waitSignal(window.trackLoaded, timeout=10_000):
         window.open_path(path)
+    agree(window)
+
+
+def agree(window: MainWindow) -> None:
+    """What the window shows is what its session holds (the window decides nothing)."""
+    session = window.session
+    assert [window.take_list.item(i).text() for i in range(window.take_list.count())] == [t.name for t in session.takes.takes]
+    current = session.takes.current
+    assert window.take_list.currentRow() == (-1 if current is None else session.takes.takes.index(current))
+    assert window.dream_panel.cancel_button.isEnabled() == session.dreaming
+    assert window.band_lanes.isVisibleTo(window) == (session.parts.take is not None)
+    if session.parts.take is not None:
+        assert set(window.band_lanes.mute_buttons) == set(session.parts.names)
+        assert {n for n, b in window.band_lanes.solo_buttons.items() if b.isChecked()} == session.parts.soloed
+        assert {n for n, b in window.band_lanes.mute_buttons.items() if b.isChecked()} == session.parts.muted
+    if session.track is not None:
+        assert session.track.path.name in window.windowTitle()
+        assert f"{session.track.clip.sample_rate_hz} Hz" in window.status_rate.text()
+        start, end = window.spectrogram.region_s()
+        whole = start <= 0.01 and end >= session.track.clip.duration_s - 0.01
+        assert session.region_s == (None if whole else (start, end))
+    assert window.acts["undo"].isEnabled() == (session.takes.undo_text is not None)
 
 
 def band_file(tmp_path: Path, duration_s: float = 8.0) -> Path:
@@ -51,6 +73,7 @@ def test_transport_bar_controls_and_time_readout(qtbot, window: MainWindow, musi
     with qtbot.waitSignal(window.dreamFinished, timeout=30_000):
         window.start_dream()
     qtbot.waitUntil(lambda: not window.session.dreaming, timeout=5_000)
+    agree(window)
     assert not bar.buttons["ab"].isChecked()
     bar.buttons["ab"].click()
     qtbot.waitUntil(lambda: bar.buttons["ab"].isChecked() and bar.listening.text() == "original", timeout=2_000)
@@ -63,6 +86,7 @@ def test_cost_line_says_what_will_be_dreamed(qtbot, window: MainWindow, music_fi
     window.spectrogram.set_region(1.0, 3.0)
     window.spectrogram._region_changed()
     assert "region 0:01.0–0:03.0 (2.0 s)" in window.dream_panel.cost.text()
+    agree(window)
 
 
 def test_keep_whats_done_makes_a_take_of_the_dreamed_part(qtbot, window: MainWindow, tmp_path: Path) -> None:
@@ -76,6 +100,8 @@ def test_keep_whats_done_makes_a_take_of_the_dreamed_part(qtbot, window: MainWin
     take = blocker.args[0]
     assert take.final.final and take.final.iteration < take.final.total_iterations
     assert window.take_list.count() == 1
+    qtbot.waitUntil(lambda: not window.session.dreaming, timeout=5_000)
+    agree(window)
     # The window that was dreamed changed; the window never reached stays the original (up to
     # the one loudness-matching gain applied to the whole region).
     original = window.session.track.clip.samples
@@ -118,6 +144,7 @@ def test_failed_export_keeps_the_take_and_says_what_to_do(qtbot, window: MainWin
     assert window.last_error is not None and window.last_error.startswith("/proc/nope.wav")
     assert "Traceback" not in window.last_error
     assert window.take_list.count() == 1 and window.take_list.current_take() is take
+    agree(window)
 
 
 def test_a_crash_never_takes_the_takes(qtbot, window: MainWindow, music_file: Path, tmp_path: Path) -> None:
@@ -179,15 +206,22 @@ def test_band_dream_in_the_window_lanes_mute_solo_and_exports(qtbot, window: Mai
     band = take.final.band
     assert band is not None and window.session.parts.take is band
     assert window.band_lanes.isVisible()
+    agree(window)
     assert set(window.band_lanes.mute_buttons) == {*band.part_names, ORIGINAL}
     assert all(v.name in window.band_lanes.variant_labels[n].text() for n, v in zip(band.part_names, band.chosen_variants(), strict=True))
     # Solo the drums: the player gets a new mix without a new dream.
     with qtbot.waitSignal(window.bandMixed, timeout=10_000) as mixed:
         window.band_lanes.solo_buttons["drums"].click()
     assert window.session.parts.heard() == ("drums",)
+    agree(window)
     assert not np.allclose(mixed.args[0], take.audio)
     window.band_lanes.solo_buttons["drums"].click()  # back to everything: the take's own mix
     assert window.session.parts.everything_heard
+    agree(window)
+    window.take_list.setCurrentRow(-1)  # the original: no lanes
+    agree(window)
+    window.take_list.setCurrentRow(0)
+    agree(window)
     # Mix, stems and MIDI from the window.
     dest = tmp_path / "banded.wav"
     with qtbot.waitSignal(window.exportFinished, timeout=20_000):
@@ -268,6 +302,7 @@ def test_band_refusal_in_the_window_says_what_to_try(qtbot, window: MainWindow, 
     assert "no steady beat found" in (window.last_error or "") and "genre dream" in window.last_error
     assert panel.progress.format() == "not started"
     assert window.session.track.path == drone  # the track stays loaded
+    agree(window)
 
 
 def test_the_soundfont_is_read_with_the_models_not_when_dream_is_clicked(qtbot, window: MainWindow) -> None:

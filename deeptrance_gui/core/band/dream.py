@@ -32,8 +32,7 @@ loudness, then matches the mix to the original's loudness and limits true peak t
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import numpy.typing as npt
@@ -45,9 +44,9 @@ from deeptrance_gui.core.band.arrange import Arrangement, arrange, part_roles, s
 from deeptrance_gui.core.band.render import SoundFont, load_soundfont, render_variant
 from deeptrance_gui.core.band.take import BandTake
 from deeptrance_gui.core.dream.engine import models_view, prepare, run
-from deeptrance_gui.core.dream.modes import DreamMode, register_mode
+from deeptrance_gui.core.dream.modes import DreamCall, DreamMode, register_mode
 from deeptrance_gui.core.dream.parameterisation import DreamRegion, Parameterisation, Rendered, Window
-from deeptrance_gui.core.dream.settings import MAX_BAND_REGION_S, DreamSettings, Objective
+from deeptrance_gui.core.dream.settings import MAX_BAND_REGION_S, DreamSettings
 from deeptrance_gui.core.dream.steps import DreamStep
 from deeptrance_gui.core.dream.steps import readonly as _readonly
 from deeptrance_gui.core.dsp import grid as mask_grid
@@ -64,7 +63,6 @@ from deeptrance_gui.core.dsp.stft import (
 )
 from deeptrance_gui.core.errors import DreamError
 from deeptrance_gui.core.model.frontend import HOP, N_FFT, SAMPLE_RATE_HZ, MelFrontend
-from deeptrance_gui.core.model.loading import LoadedModel
 
 EQ_LOW_HZ, EQ_HIGH_HZ = 60.0, 7_600.0
 EDGE_FADE_S = 0.05
@@ -162,23 +160,9 @@ class _BandShape:
         return torch.pow(10.0, frames_db / 20.0)
 
 
-def band_dream(
-    clip: AudioClip,
-    models: Sequence[LoadedModel],
-    *,
-    objective: Objective,
-    settings: DreamSettings,
-    judges: Sequence[LoadedModel] = (),
-    region: tuple[float, float] | None = None,
-    start_s: float | None = None,
-    seed: int | None = None,
-    cancel: threading.Event | None = None,
-    finish: threading.Event | None = None,
-    live: bool = True,
-) -> Iterator[DreamStep]:
-    """Dream a band toward ``objective.toward`` (a style tag); see the module docstring.
-
-    Arguments as :func:`deeptrance_gui.core.dream.engine.dream`.
+def band_dream(call: DreamCall) -> Iterator[DreamStep]:
+    """Dream a band toward ``call.objective.toward`` (a style tag); see the module docstring.
+    The band mode's start (:data:`~deeptrance_gui.core.dream.modes.StartDream`).
 
     Raises
     ------
@@ -186,16 +170,14 @@ def band_dream(
         Before the first step: no target style, silence, no steady beat, shorter than a bar,
         an unusable SoundFont, a judge among the dreamers.
     """
+    objective, settings, clip = call.objective, call.settings, call.clip
     settings.validate()
     if objective.kind != "genre" or not objective.toward:
         raise DreamError("the band dream needs a style to play toward: --toward rock (or metal, jazz, …)")
     if objective.away:
         raise DreamError("the band dream adds a band; 'away from' a tag is for the genre dream")
     style_for(objective.toward)  # a style the band can play, before anything else is checked
-    objectives, r0, r1 = prepare(
-        clip, models, judges, objective, settings, region,
-        silent="the region is silent; there is nothing for a band to play along with",
-    )  # fmt: skip
+    objectives, r0, r1 = prepare(call, silent="the region is silent; there is nothing for a band to play along with")
     rate = clip.sample_rate_hz
     original = np.ascontiguousarray(clip.samples[:, r0:r1])
     duration_s = (r1 - r0) / rate
@@ -208,14 +190,12 @@ def band_dream(
     analysis = analyse(AudioClip(original, rate))
     arrangement = arrange(analysis, style=objective.toward, duration_s=duration_s)
     soundfont = load_soundfont(settings.soundfont)
+    frontend = call.models[0].frontend
 
     def parameterisation(region: DreamRegion) -> Parameterisation:
-        return BandPlayAlong(region, settings, analysis, arrangement, soundfont, models[0].frontend)
+        return BandPlayAlong(region, settings, analysis, arrangement, soundfont, frontend)
 
-    return run(
-        parameterisation, models, judges, objectives, settings,
-        clip=clip, r0=r0, r1=r1, seed=seed, cancel=cancel, finish=finish, live=live,
-    )  # fmt: skip
+    return run(parameterisation, call, objectives, r0=r0, r1=r1)
 
 
 def _plays(tag: str) -> bool:

@@ -33,6 +33,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -40,7 +41,7 @@ import torch
 
 from deeptrance_gui.core.audio.clip import AudioClip, FloatArray
 from deeptrance_gui.core.audio.load import resample
-from deeptrance_gui.core.dream.modes import get_mode
+from deeptrance_gui.core.dream.modes import DreamCall, get_mode
 from deeptrance_gui.core.dream.parameterisation import DreamRegion, Parameterisation, Rendered, Window
 from deeptrance_gui.core.dream.settings import (
     MIN_DREAM_DURATION_S,
@@ -246,23 +247,18 @@ def dream(
         Bad settings, an unknown mode, too short or silent audio, a judge among the dreamers
         (and whatever the mode refuses), before the first step.
     """
-    settings = settings or DreamSettings()
-    settings.validate()
-    return get_mode(settings.mode).start(
-        clip, models, objective=objective, settings=settings, judges=judges, region=region,
-        start_s=start_s, seed=seed, cancel=cancel, finish=finish, live=live,
-    )  # fmt: skip
+    call = DreamCall(clip, models, objective, settings or DreamSettings(), judges, region, start_s, seed, cancel, finish, live)
+    return start(call)
+
+
+def start(call: DreamCall) -> Iterator[DreamStep]:
+    """:func:`dream` for a :class:`~.modes.DreamCall`: its settings checked, its mode started."""
+    call.settings.validate()
+    return get_mode(call.settings.mode).start(call)
 
 
 def prepare(
-    clip: AudioClip,
-    models: Sequence[LoadedModel],
-    judges: Sequence[LoadedModel],
-    objective: Objective,
-    settings: DreamSettings,
-    region: tuple[float, float] | None,
-    *,
-    silent: str = "the region is silent; there is nothing for the network to hear",
+    call: DreamCall, *, silent: str = "the region is silent; there is nothing for the network to hear"
 ) -> tuple[Objectives, int, int]:
     """The checks every mode makes before its first step: the models, the objective against
     them, the region (in source frames ``r0``, ``r1``) and that it is not silent.
@@ -272,10 +268,10 @@ def prepare(
     DreamError, UnknownTagError
         What is wrong, and what to do.
     """
-    check_models(models, judges)
-    objectives = Objectives(objective, models, settings.objective_ceiling)
-    r0, r1 = resolve_region(clip, region)
-    if float(np.max(np.abs(clip.samples[:, r0:r1]))) < 1e-5:
+    check_models(call.models, call.judges)
+    objectives = Objectives(call.objective, call.models, call.settings.objective_ceiling)
+    r0, r1 = resolve_region(call.clip, call.region)
+    if float(np.max(np.abs(call.clip.samples[:, r0:r1]))) < 1e-5:
         raise DreamError(silent)
     return objectives, r0, r1
 
@@ -287,57 +283,29 @@ def models_view(samples: FloatArray, rate_hz: int) -> torch.Tensor:
 
 
 def run(
-    make: Callable[[DreamRegion], Parameterisation],
-    models: Sequence[LoadedModel],
-    judges: Sequence[LoadedModel],
-    objectives: Objectives,
-    settings: DreamSettings,
-    *,
-    clip: AudioClip,
-    r0: int,
-    r1: int,
-    seed: int | None,
-    cancel: threading.Event | None,
-    finish: threading.Event | None,
-    live: bool,
+    make: Callable[[DreamRegion], Parameterisation], call: DreamCall, objectives: Objectives, *, r0: int, r1: int
 ) -> Iterator[DreamStep]:
-    """The one dream loop, for every parameterisation; the caller has checked the request
-    (:func:`prepare`).
+    """The one dream loop, for every parameterisation; the caller has checked ``call``
+    (:func:`prepare`: ``objectives`` and the region ``r0``–``r1`` in source frames).
 
     ``make(region)`` builds the parameterisation from the region (with its 16 kHz mono view,
     computed here once); it runs inside the generator (on the worker), like everything heavy.
     """
-    loop = _Loop(
-        make, models, judges, objectives, settings,
-        clip=clip, r0=r0, r1=r1, seed=seed, cancel=cancel, finish=finish, live=live,
-    )  # fmt: skip
-    yield from loop.steps()
+    yield from _Loop(make, call, objectives, r0=r0, r1=r1).steps()
 
 
 class _Loop:
     """One dream's loop and its state (see :func:`run` and the module docstring)."""
 
     def __init__(
-        self,
-        make: Callable[[DreamRegion], Parameterisation],
-        models: Sequence[LoadedModel],
-        judges: Sequence[LoadedModel],
-        objectives: Objectives,
-        settings: DreamSettings,
-        *,
-        clip: AudioClip,
-        r0: int,
-        r1: int,
-        seed: int | None,
-        cancel: threading.Event | None,
-        finish: threading.Event | None,
-        live: bool,
+        self, make: Callable[[DreamRegion], Parameterisation], call: DreamCall, objectives: Objectives, *, r0: int, r1: int
     ) -> None:
-        self.cancel = cancel or threading.Event()
-        self.finish = finish or threading.Event()
-        self.generator = torch.Generator().manual_seed(0 if seed is None else int(seed))
+        self.cancel = call.cancel or threading.Event()
+        self.finish = call.finish or threading.Event()
+        self.generator = torch.Generator().manual_seed(0 if call.seed is None else int(call.seed))
         self.started = time.monotonic()
-        self.models, self.judges, self.objectives, self.settings, self.live = models, judges, objectives, settings, live
+        clip, models, judges, settings = call.clip, call.models, call.judges, call.settings
+        self.models, self.judges, self.objectives, self.settings, self.live = models, judges, objectives, settings, call.live
         self.rate = rate = clip.sample_rate_hz
         self.region_start_s = r0 / rate
         self.wave16 = models_view(clip.samples[:, r0:r1], rate)
@@ -407,15 +375,11 @@ class _Loop:
             self.parameterisation.end(window)
         if final:
             return None if self.cancel.is_set() else self._final_step(window, value)
-        return self.step(
-            iteration=self.iteration,
-            window_index=window.index,
-            objective=value,
+        return self._step(
+            window,
+            value,
+            rendered,
             elapsed_s=time.monotonic() - self.started,
-            span_start_s=self.region_start_s if rendered is None else rendered.span_start_s,
-            audio=None if rendered is None else rendered.audio,
-            spectrogram=None if rendered is None else rendered.spectrogram,
-            spectrogram_first_column=0 if rendered is None else rendered.first_column,
             dreamers=tuple(
                 _predictions(m, m.probabilities(lg).mean(dim=0).numpy())
                 for m, lg in zip(self.models, logits, strict=True)
@@ -424,7 +388,20 @@ class _Loop:
             judges_before=self.judges_before,
             final=False,
             span_patch_probs=span_view,
+        )
+
+    def _step(self, window: Window, value: float, rendered: Rendered | None, **rest: Any) -> DreamStep:
+        """A step of ``window`` at this iteration, with the audio ``rendered`` (None: none)."""
+        return self.step(
+            iteration=self.iteration,
+            window_index=window.index,
+            objective=value,
+            span_start_s=self.region_start_s if rendered is None else rendered.span_start_s,
+            audio=None if rendered is None else rendered.audio,
+            spectrogram=None if rendered is None else rendered.spectrogram,
+            spectrogram_first_column=0 if rendered is None else rendered.first_column,
             band=None if rendered is None else rendered.band,
+            **rest,
         )
 
     def _render_and_judge(
@@ -458,14 +435,10 @@ class _Loop:
         result = self.parameterisation.finish()
         rate, models = self.rate, self.models
         first = predict(AudioClip(result.audio, rate), models[0])  # its per-patch view feeds the strip
-        return self.step(
-            iteration=self.iteration,
-            window_index=window.index,
-            objective=value,
-            span_start_s=result.span_start_s,
-            audio=result.audio,
-            spectrogram=result.spectrogram,
-            spectrogram_first_column=result.first_column,
+        return self._step(
+            window,
+            value,
+            result,
             dreamers=(
                 _predictions(models[0], first.track_probs),
                 *(_predict_audio(m, result.audio, rate) for m in models[1:]),
@@ -474,7 +447,6 @@ class _Loop:
             judges_before=self.judges_before or _before(self.judges, self.wave16),
             elapsed_s=time.monotonic() - self.started,
             final=True,
-            band=result.band,
             span_patch_probs=_readonly(first.patch_probs),
         )
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from deeptrance_gui.core.errors import DreamError
 
@@ -27,24 +27,27 @@ if TYPE_CHECKING:
     from deeptrance_gui.core.model.loading import LoadedModel
 
 
-class StartDream(Protocol):
-    """A mode's start: validate, prepare, and return the engine's generator of steps."""
+@dataclass(frozen=True)
+class DreamCall:
+    """One dream as the engine hands it to its mode; the fields are
+    :func:`~deeptrance_gui.core.dream.engine.dream`'s arguments."""
 
-    def __call__(
-        self,
-        clip: AudioClip,
-        models: Sequence[LoadedModel],
-        *,
-        objective: Objective,
-        settings: DreamSettings,
-        judges: Sequence[LoadedModel],
-        region: tuple[float, float] | None,
-        start_s: float | None,
-        seed: int | None,
-        cancel: threading.Event | None,
-        finish: threading.Event | None,
-        live: bool,
-    ) -> Iterator[DreamStep]: ...
+    clip: AudioClip
+    models: Sequence[LoadedModel]
+    objective: Objective
+    settings: DreamSettings
+    judges: Sequence[LoadedModel] = ()
+    region: tuple[float, float] | None = None
+    start_s: float | None = None
+    seed: int | None = None
+    cancel: threading.Event | None = None
+    finish: threading.Event | None = None
+    live: bool = True
+
+
+#: A mode's start: check the call and return the engine's generator of steps (errors before
+#: the first step).
+StartDream = Callable[[DreamCall], Iterator["DreamStep"]]
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ class DreamMode:
         The :class:`DreamSettings` fields beyond the common ones that this mode reads: the
         window enables exactly these controls.
     start
-        Checks the request and returns the dream's generator (see :class:`StartDream`).
+        Checks the call and returns the dream's generator (see :data:`StartDream`).
     part_names
         Parts a take toward a style will have, before the dream (to plan stem files); None for
         modes that play no parts.

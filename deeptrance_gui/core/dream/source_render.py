@@ -6,8 +6,7 @@ parameterisations share: the windows, the buffer and the final render.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, cast
 
 import numpy as np
@@ -22,7 +21,7 @@ from deeptrance_gui.core.dream.parameterisation import (
     Window,
     plan_windows,
 )
-from deeptrance_gui.core.dream.settings import DreamSettings, Objective
+from deeptrance_gui.core.dream.settings import DreamSettings
 from deeptrance_gui.core.dream.steps import readonly
 from deeptrance_gui.core.dsp import grid as mask_grid
 from deeptrance_gui.core.dsp.limiter import match_and_limit, true_peak_limit
@@ -41,8 +40,8 @@ from deeptrance_gui.core.model.frontend import MelFrontend
 from deeptrance_gui.core.model.geometry import SAMPLE_RATE_HZ
 
 if TYPE_CHECKING:
+    from deeptrance_gui.core.dream.modes import DreamCall
     from deeptrance_gui.core.dream.steps import DreamStep
-    from deeptrance_gui.core.model.loading import LoadedModel
 
 SPAN_CROSSFADE_S = 0.02
 REGION_CROSSFADE_S = 0.05
@@ -75,35 +74,19 @@ class SourceSpans:
         """The mode's own state over the whole region (called once, at the end of __init__)."""
 
     @classmethod
-    def dream(
-        cls,
-        clip: AudioClip,
-        models: Sequence[LoadedModel],
-        *,
-        objective: Objective,
-        settings: DreamSettings,
-        judges: Sequence[LoadedModel],
-        region: tuple[float, float] | None,
-        start_s: float | None,
-        seed: int | None,
-        cancel: threading.Event | None,
-        finish: threading.Event | None,
-        live: bool,
-    ) -> Iterator[DreamStep]:
-        """The mode's start (:class:`~deeptrance_gui.core.dream.modes.StartDream`): the engine's
+    def dream(cls, call: DreamCall) -> Iterator[DreamStep]:
+        """The mode's start (:data:`~deeptrance_gui.core.dream.modes.StartDream`): the engine's
         checks, then its loop over this parameterisation."""
         from deeptrance_gui.core.dream.engine import prepare, run  # torch: only when a dream starts
 
-        objectives, r0, r1 = prepare(clip, models, judges, objective, settings, region)
+        objectives, r0, r1 = prepare(call)
 
-        def parameterisation(dream_region: DreamRegion) -> Parameterisation:
+        def parameterisation(region: DreamRegion) -> Parameterisation:
             # A subclass (GainMask, AddedWaveform) completes the protocol.
-            return cast("Parameterisation", cls(dream_region, settings, start_s=start_s, frontend=models[0].frontend))
+            made = cls(region, call.settings, start_s=call.start_s, frontend=call.models[0].frontend)
+            return cast("Parameterisation", made)
 
-        return run(
-            parameterisation, models, judges, objectives, settings,
-            clip=clip, r0=r0, r1=r1, seed=seed, cancel=cancel, finish=finish, live=live,
-        )  # fmt: skip
+        return run(parameterisation, call, objectives, r0=r0, r1=r1)
 
     def rendered(self, window: Window, span: FloatArray, spectrogram: DisplaySpectrogram, first: int) -> Rendered:
         return Rendered(readonly(span), (self.r0 + window.start_src) / self.rate, spectrogram, first)

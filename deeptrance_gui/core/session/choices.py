@@ -89,11 +89,6 @@ class DreamChoices:
         else:
             judges = (self.judge,)
         return DreamRequest(
-            dreamers=(self.dreamer,),
-            judges=judges,
-            objective=objective,
-            settings=settings,
-            region=region,
-            start_s=start_s,
-            seed=self.seed,
-        )
+            dreamers=(self.dreamer,), judges=judges, objective=objective, settings=settings,
+            region=region, start_s=start_s, seed=self.seed,
+        )  # fmt: skip

@@ -11,6 +11,9 @@ from collections.abc import Callable, Iterator
 from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
+Done = Callable[[Any], None]
+Failed = Callable[[BaseException], None]
+Ended = Callable[[], None]
 
 
 class Task(Protocol):
@@ -25,25 +28,11 @@ class Task(Protocol):
 class Runner(Protocol):
     """Runs jobs for a session; every callback runs on the session's thread."""
 
-    def call(
-        self,
-        job: Callable[[], Any],
-        *,
-        done: Callable[[Any], None],
-        failed: Callable[[BaseException], None],
-        ended: Callable[[], None] | None = None,
-    ) -> Task:
+    def call(self, job: Callable[[], Any], *, done: Done, failed: Failed, ended: Ended | None = None) -> Task:
         """Run ``job()``; then ``done(result)`` or ``failed(error)``; then ``ended()``."""
         ...
 
-    def iterate(
-        self,
-        job: Callable[[], Iterator[Any]],
-        *,
-        step: Callable[[Any], None],
-        failed: Callable[[BaseException], None],
-        ended: Callable[[], None],
-    ) -> Task:
+    def iterate(self, job: Callable[[], Iterator[Any]], *, step: Done, failed: Failed, ended: Ended) -> Task:
         """Run the generator ``job()``: ``step(item)`` per item, ``failed(error)`` when it
         raised, ``ended()`` last in every case."""
         ...
@@ -68,14 +57,7 @@ class _InlineTask:
 class InlineRunner:
     """Runs every job at once on the calling thread (the call returns when the job is done)."""
 
-    def call(
-        self,
-        job: Callable[[], Any],
-        *,
-        done: Callable[[Any], None],
-        failed: Callable[[BaseException], None],
-        ended: Callable[[], None] | None = None,
-    ) -> Task:
+    def call(self, job: Callable[[], Any], *, done: Done, failed: Failed, ended: Ended | None = None) -> Task:
         try:
             result = job()
         except Exception as err:
@@ -87,14 +69,7 @@ class InlineRunner:
                 ended()
         return _InlineTask()
 
-    def iterate(
-        self,
-        job: Callable[[], Iterator[Any]],
-        *,
-        step: Callable[[Any], None],
-        failed: Callable[[BaseException], None],
-        ended: Callable[[], None],
-    ) -> Task:
+    def iterate(self, job: Callable[[], Iterator[Any]], *, step: Done, failed: Failed, ended: Ended) -> Task:
         task = _InlineTask()
         try:
             for item in job():

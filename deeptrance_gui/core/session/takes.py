@@ -121,18 +121,17 @@ class TakeStack:
 
     def undo(self) -> None:
         """Undo the last edit (nothing to undo: nothing happens)."""
-        if self._undo:
-            edit = self._undo.pop()
-            edit.undo()
-            self._redo.append(edit)
-            self.changed.emit()
+        self._move(self._undo, self._redo, undo=True)
 
     def redo(self) -> None:
         """Redo the last undone edit."""
-        if self._redo:
-            edit = self._redo.pop()
-            edit.redo()
-            self._undo.append(edit)
+        self._move(self._redo, self._undo, undo=False)
+
+    def _move(self, source: list[_Edit], target: list[_Edit], *, undo: bool) -> None:
+        if source:
+            edit = source.pop()
+            (edit.undo if undo else edit.redo)()
+            target.append(edit)
             self.changed.emit()
 
     @property

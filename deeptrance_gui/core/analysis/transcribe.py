@@ -1,0 +1,218 @@
+"""The track's main melody and its bassline as notes on the analysed beats (the cover dream's
+first step: another band plays *these* notes).
+
+Method: a DSP pitch tracker, not a network. Per STFT frame, a harmonic-sum salience (Salamon &
+Gómez 2012, simplified: whitened magnitude, 8 harmonics weighted 0.8^(h−1), on a third-of-a-
+semitone grid) is read in two ranges: the bass (E1–E3, from a long window for low-note
+resolution) and the melody (G3–C6, with the bass's harmonics removed so the bass is not heard
+as a tune). Notes are then laid on the beat grid: an eighth-note slot (a beat for the bass) is
+a note when most of its frames are voiced, its pitch the median of those frames; equal pitches
+in a row become one note unless the pitch's energy starts again. Why not a network: no
+maintained melody-transcription model ships weights in a package we can install (basic-pitch's
+wheel is TensorFlow/ONNX/CoreML only and polyphonic; CREPE and SPICE are monophonic and would
+need the melody separated first); a salience tracker on the project's own STFT is small,
+deterministic and measured in ``tests/core/test_transcribe.py`` (mir_eval, generated notes).
+numpy only (see :mod:`.chroma` for why not librosa).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from deeptrance_gui.core.analysis.chroma import ANALYSIS_RATE_HZ, to_analysis_rate
+from deeptrance_gui.core.audio.clip import FloatArray
+from deeptrance_gui.core.dsp.stft import bin_frequencies_hz, stft
+
+MELODY_KEYS = (55, 84)  # G3–C6: a voice or a lead line
+BASS_KEYS = (28, 52)  # E1–E3
+STEPS_PER_SEMITONE = 3
+HARMONICS = 8
+HARMONIC_WEIGHT = 0.8
+MELODY_N_FFT, BASS_N_FFT = 2048, 8192
+HOP = 256  # 11.6 ms at 22.05 kHz
+#: A frame is voiced when its best salience is at least this share of the track's loud frames'.
+VOICED_SHARE = 0.35
+#: A slot is a note when at least this share of its frames is voiced.
+SLOT_VOICED = 0.5
+#: The same pitch in the next slot is a new note when its energy rises by this factor.
+REATTACK_RATIO = 1.6
+
+Float64 = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class TranscribedNote:
+    """One note: onset and length in seconds from the clip's start, MIDI key, and salience
+    (0–1: how clearly it stands out)."""
+
+    start_s: float
+    duration_s: float
+    key: int
+    salience: float
+
+
+@dataclass(frozen=True)
+class Transcription:
+    """The melody and the bassline of a clip.
+
+    Attributes
+    ----------
+    melody, bass
+        Notes in time order (no overlaps within a line).
+    voiced_share
+        Share of the melody's slots that hold a note: low for a drum solo or noise.
+    """
+
+    melody: tuple[TranscribedNote, ...]
+    bass: tuple[TranscribedNote, ...]
+    voiced_share: float
+
+
+def _whitened(mono: FloatArray, n_fft: int) -> Float64:
+    """|STFT| divided by its smoothed spectral envelope (so timbre weighs less than pitch),
+    shape (bins, frames)."""
+    magnitude = np.abs(stft(mono, n_fft=n_fft, hop=HOP)[0]).astype(np.float64)
+    width = max(3, n_fft // 256)
+    kernel = np.ones(width) / width
+    envelope = np.apply_along_axis(lambda column: np.convolve(column, kernel, mode="same"), 0, magnitude)
+    return magnitude / (envelope + 1e-3 * float(magnitude.max(initial=1e-12)) + 1e-12)
+
+
+def _salience(spectrum: Float64, *, n_fft: int, keys: tuple[int, int], harmonics: int) -> tuple[Float64, Float64]:
+    """Harmonic-sum salience, shape (pitches, frames), and the pitch grid in MIDI keys."""
+    grid = np.arange(keys[0] - 0.5, keys[1] + 0.5, 1.0 / STEPS_PER_SEMITONE)
+    f0 = 440.0 * 2.0 ** ((grid - 69.0) / 12.0)
+    bin_hz = ANALYSIS_RATE_HZ / n_fft
+    salience = np.zeros((grid.size, spectrum.shape[1]))
+    top = spectrum.shape[0] - 1
+    for h in range(1, harmonics + 1):
+        position = np.minimum(h * f0 / bin_hz, top)
+        low = np.floor(position).astype(np.int64)
+        frac = (position - low)[:, None]
+        high = np.minimum(low + 1, top)
+        salience += HARMONIC_WEIGHT ** (h - 1) * (spectrum[low] * (1 - frac) + spectrum[high] * frac)
+    return salience, grid
+
+
+def _bass_notch(pitch: Float64, voiced: Float64, *, n_bins: int) -> Float64:
+    """(bins, frames) gains that remove the voiced bass's first harmonics (±1.5 bins)."""
+    bin_hz = ANALYSIS_RATE_HZ / MELODY_N_FFT
+    gains = np.ones((n_bins, pitch.size))
+    f0 = 440.0 * 2.0 ** ((pitch - 69.0) / 12.0)
+    bins = np.arange(n_bins)[:, None]
+    for h in range(1, HARMONICS + 1):
+        near = (np.abs(bins - h * f0[None, :] / bin_hz) <= 1.5) & (voiced[None, :] > 0)
+        gains[near] = 0.0
+    return gains
+
+
+def _pitch_energy(raw: Float64, pitch: Float64) -> Float64:
+    """Per frame, the magnitude at the tracked pitch's first three harmonics (re-attacks)."""
+    bin_hz = ANALYSIS_RATE_HZ / MELODY_N_FFT
+    f0 = 440.0 * 2.0 ** ((pitch - 69.0) / 12.0)
+    frames = np.arange(pitch.size)
+    energy = np.zeros(pitch.size)
+    for h in (1, 2, 3):
+        index = np.minimum(np.round(h * f0 / bin_hz).astype(np.int64), raw.shape[0] - 1)
+        energy += raw[index, frames]
+    return energy
+
+
+def _track(salience: Float64, grid: Float64, loudness: Float64) -> tuple[Float64, Float64, Float64]:
+    """Per frame: the best pitch (MIDI, fractional), its salience, and whether it is voiced."""
+    best = np.argmax(salience, axis=0)
+    peak = salience[best, np.arange(salience.shape[1])]
+    loud = loudness > np.percentile(loudness, 50) * 0.1
+    reference = float(np.percentile(peak[loud], 90)) if np.any(loud) else 1.0
+    voiced = (peak >= VOICED_SHARE * reference) & loud
+    return grid[best], peak / max(reference, 1e-12), voiced.astype(np.float64)
+
+
+def _slots(beat_times_s: Float64, *, per_beat: int, end_s: float) -> Float64:
+    """Slot boundaries: each beat divided into ``per_beat``, extended by the beat period to the
+    clip's start and end."""
+    if beat_times_s.size < 2:
+        return np.array([0.0, end_s])
+    period = float(np.median(np.diff(beat_times_s)))
+    before = np.arange(beat_times_s[0] - period, -period, -period)[::-1]
+    after = np.arange(beat_times_s[-1] + period, end_s + period, period)
+    beats = np.concatenate([before, beat_times_s, after])
+    fine = [a + (b - a) * k / per_beat for a, b in zip(beats[:-1], beats[1:], strict=True) for k in range(per_beat)]
+    return np.clip(np.append(fine, beats[-1]), 0.0, end_s)
+
+
+def _notes(
+    pitch: Float64, strength: Float64, voiced: Float64, energy: Float64, slots: Float64
+) -> tuple[list[TranscribedNote], float]:
+    """Notes on ``slots`` from frame-wise pitch; and the share of slots that hold one."""
+    hop_s = HOP / ANALYSIS_RATE_HZ
+    notes: list[TranscribedNote] = []
+    filled = total = 0
+    ending = 0.0  # the energy at the end of the slot before
+    for a, b in zip(slots[:-1], slots[1:], strict=True):
+        frames = np.arange(int(np.ceil(a / hop_s)), min(pitch.size, int(np.ceil(b / hop_s))))
+        if b - a < 1e-3 or frames.size == 0:
+            continue
+        total += 1
+        on = frames[voiced[frames] > 0]
+        starting, last = float(np.mean(energy[frames[:4]])), ending
+        ending = float(np.mean(energy[frames[-3:]]))
+        if on.size < SLOT_VOICED * frames.size:
+            continue
+        filled += 1
+        key = int(np.round(np.median(pitch[on])))
+        salience = float(np.clip(np.mean(strength[on]), 0.0, 1.0))
+        previous = notes[-1] if notes else None
+        held = (
+            previous is not None
+            and abs(previous.start_s + previous.duration_s - a) < 1e-6
+            and previous.key == key
+            and starting < REATTACK_RATIO * last
+        )
+        if held and previous is not None:
+            notes[-1] = TranscribedNote(previous.start_s, b - previous.start_s, key, max(previous.salience, salience))
+        else:
+            notes.append(TranscribedNote(float(a), float(b - a), key, salience))
+    return notes, filled / max(1, total)
+
+
+def transcribe(samples: FloatArray, *, sample_rate_hz: int, beat_times_s: Float64) -> Transcription:
+    """The melody and bassline of ``samples`` as notes on the beat grid.
+
+    Parameters
+    ----------
+    samples
+        float32, shape (channels, frames), any rate.
+    beat_times_s
+        The analysed beats (``MusicalAnalysis.beat_times_s``), seconds from the clip's start.
+
+    Returns
+    -------
+    Transcription
+        Melody notes on eighth-note slots, bass notes on beats.
+    """
+    mono = to_analysis_rate(samples, sample_rate_hz=sample_rate_hz)
+    end_s = mono.shape[1] / ANALYSIS_RATE_HZ
+    low = _whitened(mono, BASS_N_FFT)
+    bass_sal, bass_grid = _salience(low, n_fft=BASS_N_FFT, keys=BASS_KEYS, harmonics=4)
+    high = _whitened(mono, MELODY_N_FFT)
+    n = min(bass_sal.shape[1], high.shape[1])
+    bass_sal = bass_sal[:, :n]
+    raw = np.abs(stft(mono, n_fft=MELODY_N_FFT, hop=HOP)[0, :, :n]).astype(np.float64)
+    loudness = np.sqrt(np.mean(raw**2, axis=0))
+    bass_pitch, bass_strength, bass_voiced = _track(bass_sal, bass_grid, loudness)
+    # The bass's own harmonics are no melody: notch them out of the melody's spectrum.
+    high = high[:, :n] * _bass_notch(bass_pitch, bass_voiced, n_bins=high.shape[0])
+    melody_sal, melody_grid = _salience(high, n_fft=MELODY_N_FFT, keys=MELODY_KEYS, harmonics=HARMONICS)
+    melody_pitch, melody_strength, melody_voiced = _track(melody_sal, melody_grid, loudness)
+    melody, share = _notes(
+        melody_pitch, melody_strength, melody_voiced, _pitch_energy(raw, melody_pitch),
+        _slots(beat_times_s, per_beat=2, end_s=end_s),
+    )  # fmt: skip
+    bass, _ = _notes(
+        bass_pitch, bass_strength, bass_voiced, _pitch_energy(raw, bass_pitch), _slots(beat_times_s, per_beat=1, end_s=end_s)
+    )
+    return Transcription(tuple(melody), tuple(bass), share)
