@@ -17,6 +17,7 @@ numpy only (see :mod:`.chroma` for why not librosa).
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +25,7 @@ import numpy.typing as npt
 
 from deeptrance_gui.core.analysis.chroma import ANALYSIS_RATE_HZ, to_analysis_rate
 from deeptrance_gui.core.audio.clip import FloatArray
-from deeptrance_gui.core.dsp.stft import bin_frequencies_hz, stft
+from deeptrance_gui.core.dsp.stft import stft
 
 MELODY_KEYS = (55, 84)  # G3–C6: a voice or a lead line
 BASS_KEYS = (28, 52)  # E1–E3
@@ -75,10 +76,11 @@ def _whitened(mono: FloatArray, n_fft: int) -> Float64:
     """|STFT| divided by its smoothed spectral envelope (so timbre weighs less than pitch),
     shape (bins, frames)."""
     magnitude = np.abs(stft(mono, n_fft=n_fft, hop=HOP)[0]).astype(np.float64)
-    width = max(3, n_fft // 256)
-    kernel = np.ones(width) / width
-    envelope = np.apply_along_axis(lambda column: np.convolve(column, kernel, mode="same"), 0, magnitude)
-    return magnitude / (envelope + 1e-3 * float(magnitude.max(initial=1e-12)) + 1e-12)
+    from scipy.ndimage import uniform_filter1d
+
+    envelope = uniform_filter1d(magnitude, size=max(3, n_fft // 256), axis=0, mode="constant")
+    whitened: Float64 = magnitude / (envelope + 1e-3 * float(magnitude.max(initial=1e-12)) + 1e-12)
+    return whitened
 
 
 def _salience(spectrum: Float64, *, n_fft: int, keys: tuple[int, int], harmonics: int) -> tuple[Float64, Float64]:
@@ -140,8 +142,9 @@ def _slots(beat_times_s: Float64, *, per_beat: int, end_s: float) -> Float64:
     before = np.arange(beat_times_s[0] - period, -period, -period)[::-1]
     after = np.arange(beat_times_s[-1] + period, end_s + period, period)
     beats = np.concatenate([before, beat_times_s, after])
-    fine = [a + (b - a) * k / per_beat for a, b in zip(beats[:-1], beats[1:], strict=True) for k in range(per_beat)]
-    return np.clip(np.append(fine, beats[-1]), 0.0, end_s)
+    fine = [a + (b - a) * k / per_beat for a, b in itertools.pairwise(beats) for k in range(per_beat)]
+    bounds: Float64 = np.clip(np.append(fine, beats[-1]), 0.0, end_s)
+    return bounds
 
 
 def _notes(
@@ -152,7 +155,7 @@ def _notes(
     notes: list[TranscribedNote] = []
     filled = total = 0
     ending = 0.0  # the energy at the end of the slot before
-    for a, b in zip(slots[:-1], slots[1:], strict=True):
+    for a, b in itertools.pairwise(slots):
         frames = np.arange(int(np.ceil(a / hop_s)), min(pitch.size, int(np.ceil(b / hop_s))))
         if b - a < 1e-3 or frames.size == 0:
             continue
