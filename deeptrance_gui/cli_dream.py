@@ -43,6 +43,8 @@ def _request_from_args(args: argparse.Namespace) -> Any:
         if not args.toward and not args.away:
             objective = Objective(kind="genre", toward="electronic")
     level = getattr(args, "band_level_db_value", None)
+    if level is None and args.mode == "cover":
+        level = _cover_amounts(args)[0]
     if level is None:
         level = float(str(args.band_level_db).split(",")[0])
     settings = DreamSettings(
@@ -65,6 +67,13 @@ def _request_from_args(args: argparse.Namespace) -> Any:
         start_s=args.start,
         seed=args.seed,
     )
+
+
+def _cover_amounts(args: argparse.Namespace) -> list[float]:
+    """The cover amounts of ``--cover-amount`` (comma-separated for a curve; default: cover)."""
+    from deeptrance_gui.core.band.cover import parse_cover_amount
+
+    return [parse_cover_amount(v) for v in str(args.cover_amount or "cover").split(",")]
 
 
 def run_request(clip: Any, request: Any, *, progress: bool = True) -> Any:
@@ -113,7 +122,7 @@ def _cmd_dream(args: argparse.Namespace) -> int:
 
     part_names = get_mode(request.settings.mode).part_names
     if (args.stems or args.midi) and part_names is None:
-        raise DreamError("--stems and --midi are for the band dream (--mode band)")
+        raise DreamError("--stems and --midi are for the band and cover dreams (--mode band or cover)")
     parts: tuple[str, ...] = ()
     if part_names is not None and args.stems:
         parts = part_names(request.objective.toward or "")
@@ -173,9 +182,11 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
     tags = [t.strip() for t in args.toward.split(",")]
-    levels: list[float | None] = (
-        [float(v) for v in args.band_level_db.split(",")] if args.mode == "band" and args.band_level_db else [None]
-    )
+    levels: list[float | None] = [None]
+    if args.mode == "band" and args.band_level_db:
+        levels = [float(v) for v in args.band_level_db.split(",")]
+    elif args.mode == "cover":
+        levels = list(_cover_amounts(args))
     for path in files:
         try:
             clip = load_audio(path, max_duration_s=args.max_duration)
@@ -306,10 +317,17 @@ def _add_dream_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--mode",
-        choices=["mask", "band", "waveform"],
+        choices=["mask", "band", "cover", "waveform"],
         default="mask",
-        help="mask (default: the genre EQ dream), band (a sampled band plays along; --toward a style) "
+        help="mask (default: the genre EQ dream), band (a sampled band plays along; --toward a style), "
+        "cover (the track's melody and bassline played by the style's band) "
         "or waveform (experimental: an adversarial example)",
+    )
+    parser.add_argument(
+        "--cover-amount",
+        metavar="AMOUNT",
+        help="cover mode: the band's level over the original, dB (-18…18) or cover (+12, the default), level (0), "
+        "band-under (-6); above 0 the original's drums are taken out (evaluate: comma-separated for a curve)",
     )
     parser.add_argument(
         "--band-original-eq-db",

@@ -20,10 +20,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from deeptrance_gui.core.dream.settings import MODE_DESCRIPTIONS
+from deeptrance_gui.core.dream.settings import MAX_COVER_LEVEL_DB, MIN_BAND_LEVEL_DB, MODE_DESCRIPTIONS
 from deeptrance_gui.core.dream.takes import DreamRequest
 from deeptrance_gui.core.session import MODE_CHOICES, NONE, PANEL, DreamChoices
-from deeptrance_gui.core.session.choices import enabled_controls
+from deeptrance_gui.core.session.choices import enabled_controls, level_control
 
 PANEL_LABEL = "Judge panel (other dataset)"
 
@@ -37,6 +37,10 @@ class DreamPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        defaults = DreamChoices()
+        #: The level control edits one of these (band level, cover amount) depending on the mode.
+        self._levels = {"band_level_db": defaults.band_level_db, "cover_amount_db": defaults.cover_amount_db}
+        self._level_field: str | None = None
         self.mode = QComboBox()
         for key, label, _engine in MODE_CHOICES:
             self.mode.addItem(label, key)
@@ -70,12 +74,13 @@ class DreamPanel(QWidget):
         self.strength.setSuffix(" dB")
         self.strength.setToolTip("Largest boost or cut of the gain mask (±dB)")
         self.band_level = QDoubleSpinBox()
-        self.band_level.setRange(-18.0, 0.0)
+        self.band_level.setRange(MIN_BAND_LEVEL_DB, MAX_COVER_LEVEL_DB)
         self.band_level.setSingleStep(1.0)
         self.band_level.setSuffix(" dB")
         self.band_level.setToolTip(
-            "Band mode: the band's loudness relative to the track. The dream balances the parts "
-            "within it but never raises it (louder always convinces more)."
+            "Band: the band's loudness relative to the track (−18…0 dB). Cover: the band over the "
+            "original (−6 under it … +18 in front; above 0 the original's drums are taken out). The "
+            "dream balances the parts within it but never raises it (louder always convinces more)."
         )
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
@@ -108,7 +113,8 @@ class DreamPanel(QWidget):
         form.addRow("Channel", self.channel)
         form.addRow("Iterations", self.iterations)
         form.addRow("Strength", self.strength)
-        form.addRow("Band level", self.band_level)
+        self.level_label = QLabel("Band level")
+        form.addRow(self.level_label, self.band_level)
         form.addRow("Seed", self.seed)
         buttons = QHBoxLayout()
         buttons.addWidget(self.dream_button)
@@ -169,9 +175,21 @@ class DreamPanel(QWidget):
         }  # fmt: skip
         for name, widget in controls.items():
             widget.setEnabled(name in enabled)
+        # One level control: the band's level under the track, or the cover's band over it.
+        if self._level_field is not None:
+            self._levels[self._level_field] = self.band_level.value()
+        level = level_control(mode)
+        self._level_field = None if level is None else level[0]
+        if level is not None:
+            field, low, high = level
+            self.band_level.setRange(low, high)
+            self.band_level.setValue(self._levels[field])
+            self.level_label.setText("Cover amount" if field == "cover_amount_db" else "Band level")
 
     def apply_state(self, state: DreamChoices) -> None:
         """Restore remembered values (unknown ones are ignored)."""
+        self._levels = {"band_level_db": state.band_level_db, "cover_amount_db": state.cover_amount_db}
+        self._level_field = None
         index = self.mode.findData(state.mode)
         self.mode.setCurrentIndex(max(0, index))
         self._mode_changed()
@@ -184,7 +202,6 @@ class DreamPanel(QWidget):
         self.iterations.setValue(state.iterations)
         self.strength.setValue(state.strength_db)
         self.seed.setValue(state.seed)
-        self.band_level.setValue(state.band_level_db)
         self._soundfont = state.soundfont
 
     def state(self) -> DreamChoices:
@@ -201,7 +218,7 @@ class DreamPanel(QWidget):
             iterations=self.iterations.value(),
             strength_db=self.strength.value(),
             seed=self.seed.value(),
-            band_level_db=self.band_level.value(),
+            **{**self._levels, **({self._level_field: self.band_level.value()} if self._level_field else {})},
             soundfont=getattr(self, "_soundfont", ""),
         )
 

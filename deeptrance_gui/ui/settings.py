@@ -15,8 +15,9 @@ from PySide6.QtCore import QByteArray, QSettings
 
 from deeptrance_gui.core import paths
 from deeptrance_gui.core.atomic import folder_problem
+from deeptrance_gui.core.dream.settings import MAX_COVER_LEVEL_DB, MIN_BAND_LEVEL_DB
 from deeptrance_gui.core.errors import SettingsSaveError
-from deeptrance_gui.core.session.choices import DreamChoices
+from deeptrance_gui.core.session.choices import MODE_CHOICES, DreamChoices
 
 SETTINGS_VERSION = 1
 MAX_RECENT = 10
@@ -114,7 +115,7 @@ def load_settings() -> AppSettings:
     geometry = store.value("window/geometry")
     defaults = DreamChoices()
     dream = DreamChoices(
-        mode=_get(store, "dream/mode", defaults.mode, _one_of("genre", "intensify", "band", "waveform")),
+        mode=_get(store, "dream/mode", defaults.mode, _one_of(*(key for key, _, _ in MODE_CHOICES))),
         dreamer=_get(store, "dream/dreamer", defaults.dreamer, str),
         judge=_get(store, "dream/judge", defaults.judge, str),
         toward=_get(store, "dream/toward", defaults.toward, str),
@@ -124,7 +125,10 @@ def load_settings() -> AppSettings:
         iterations=_get(store, "dream/iterations", defaults.iterations, _int_in(1, 500)),
         strength_db=_get(store, "dream/strength_db", defaults.strength_db, _float_in(3.0, 12.0)),
         seed=_get(store, "dream/seed", defaults.seed, _int_in(0, 2**31 - 1)),
-        band_level_db=_get(store, "dream/band_level_db", defaults.band_level_db, _float_in(-18.0, 0.0)),
+        band_level_db=_get(store, "dream/band_level_db", defaults.band_level_db, _float_in(MIN_BAND_LEVEL_DB, 0.0)),
+        cover_amount_db=_get(
+            store, "dream/cover_amount_db", defaults.cover_amount_db, _float_in(MIN_BAND_LEVEL_DB, MAX_COVER_LEVEL_DB)
+        ),
         soundfont=_get(store, "dream/soundfont", defaults.soundfont, str),
     )
     return AppSettings(

@@ -314,3 +314,23 @@ def test_the_soundfont_is_read_with_the_models_not_when_dream_is_clicked(qtbot, 
     assert render._load_cached.cache_info().currsize == 1  # loaded on the models' worker
     render.load_soundfont()  # what Dream does before the first band: now a cache hit
     assert render._load_cached.cache_info().hits >= 1
+
+
+def test_cover_mode_in_the_window_has_its_own_amount(qtbot, window: MainWindow) -> None:
+    """Mode ▸ Cover: the level control becomes the cover amount (up to +18 dB: the band in
+    front), remembered apart from the band dream's level; the request carries it."""
+    panel = window.dream_panel
+    panel.mode.setCurrentIndex(panel.mode.findData("band"))
+    assert panel.level_label.text() == "Band level" and panel.band_level.maximum() == 0.0
+    panel.band_level.setValue(-9.0)
+    panel.mode.setCurrentIndex(panel.mode.findData("cover"))
+    assert panel.level_label.text() == "Cover amount" and panel.band_level.maximum() == 18.0
+    assert panel.band_level.value() == 12.0 and panel.band_level.isEnabled() and not panel.strength.isEnabled()
+    assert "melody and bassline" in panel.description.text()
+    panel.band_level.setValue(15.0)
+    request = panel.request(region=None, start_s=None)
+    assert request.settings.mode == "cover" and request.settings.band_level_db == 15.0
+    panel.mode.setCurrentIndex(panel.mode.findData("band"))
+    assert panel.band_level.value() == -9.0
+    state = panel.state()
+    assert (state.band_level_db, state.cover_amount_db) == (-9.0, 15.0)

@@ -33,6 +33,7 @@ loudness, then matches the mix to the original's loudness and limits true peak t
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -43,7 +44,7 @@ from deeptrance_gui.core.audio.clip import AudioClip, FloatArray
 from deeptrance_gui.core.band.arrange import Arrangement, arrange, part_roles, style_for
 from deeptrance_gui.core.band.render import SoundFont, load_soundfont, render_variant
 from deeptrance_gui.core.band.take import BandTake
-from deeptrance_gui.core.dream.engine import models_view, prepare, run
+from deeptrance_gui.core.dream.engine import Objectives, models_view, prepare, run
 from deeptrance_gui.core.dream.modes import DreamCall, DreamMode, register_mode
 from deeptrance_gui.core.dream.parameterisation import DreamRegion, Parameterisation, Rendered, Window
 from deeptrance_gui.core.dream.settings import MAX_BAND_REGION_S, DreamSettings
@@ -160,9 +161,22 @@ class _BandShape:
         return torch.pow(10.0, frames_db / 20.0)
 
 
-def band_dream(call: DreamCall) -> Iterator[DreamStep]:
-    """Dream a band toward ``call.objective.toward`` (a style tag); see the module docstring.
-    The band mode's start (:data:`~deeptrance_gui.core.dream.modes.StartDream`).
+@dataclass(frozen=True)
+class BandPlan:
+    """What every band-like mode has checked and read before its first step."""
+
+    objectives: Objectives
+    r0: int
+    r1: int
+    original: FloatArray  # the region, (channels, frames)
+    duration_s: float
+    analysis: MusicalAnalysis
+    soundfont: SoundFont
+
+
+def prepare_band(call: DreamCall, *, what: str = "band dream") -> BandPlan:
+    """The checks of a band-like dream (a style to play toward, not silent, not too long, a
+    pulse) and what it reads: the region's beats and chords and the SoundFont.
 
     Raises
     ------
@@ -173,9 +187,9 @@ def band_dream(call: DreamCall) -> Iterator[DreamStep]:
     objective, settings, clip = call.objective, call.settings, call.clip
     settings.validate()
     if objective.kind != "genre" or not objective.toward:
-        raise DreamError("the band dream needs a style to play toward: --toward rock (or metal, jazz, …)")
+        raise DreamError(f"the {what} needs a style to play toward: --toward rock (or metal, jazz, …)")
     if objective.away:
-        raise DreamError("the band dream adds a band; 'away from' a tag is for the genre dream")
+        raise DreamError(f"the {what} adds a band; 'away from' a tag is for the genre dream")
     style_for(objective.toward)  # a style the band can play, before anything else is checked
     objectives, r0, r1 = prepare(call, silent="the region is silent; there is nothing for a band to play along with")
     rate = clip.sample_rate_hz
@@ -183,22 +197,30 @@ def band_dream(call: DreamCall) -> Iterator[DreamStep]:
     duration_s = (r1 - r0) / rate
     if duration_s > MAX_BAND_REGION_S:
         raise DreamError(
-            f"the band dream plays along with up to {MAX_BAND_REGION_S:.0f} s at a time (this region is "
+            f"the {what} plays along with up to {MAX_BAND_REGION_S:.0f} s at a time (this region is "
             f"{duration_s:.0f} s); select a region (drag on the spectrogram, or --start/--end) and dream "
             "the rest as further takes"
         )
     analysis = analyse(AudioClip(original, rate))
-    arrangement = arrange(analysis, style=objective.toward, duration_s=duration_s)
-    soundfont = load_soundfont(settings.soundfont)
-    frontend = call.models[0].frontend
+    return BandPlan(objectives, r0, r1, original, duration_s, analysis, load_soundfont(settings.soundfont))
+
+
+def band_dream(call: DreamCall) -> Iterator[DreamStep]:
+    """Dream a band toward ``call.objective.toward`` (a style tag); see the module docstring.
+    The band mode's start (:data:`~deeptrance_gui.core.dream.modes.StartDream`); raises what
+    :func:`prepare_band` raises, before the first step."""
+    plan = prepare_band(call)
+    arrangement = arrange(plan.analysis, style=call.objective.toward or "", duration_s=plan.duration_s)
+    settings, frontend = call.settings, call.models[0].frontend
 
     def parameterisation(region: DreamRegion) -> Parameterisation:
-        return BandPlayAlong(region, settings, analysis, arrangement, soundfont, frontend)
+        return BandPlayAlong(region, settings, plan.analysis, arrangement, plan.soundfont, frontend)
 
-    return run(parameterisation, call, objectives, r0=r0, r1=r1)
+    return run(parameterisation, call, plan.objectives, r0=plan.r0, r1=plan.r1)
 
 
-def _plays(tag: str) -> bool:
+def plays(tag: str) -> bool:
+    """Whether the band has a style for ``tag``."""
     try:
         style_for(tag)
     except DreamError:
@@ -212,7 +234,7 @@ BAND = register_mode(
         reads=("band_level_db", "band_part_range_db", "band_eq_db", "band_eq_bands", "band_original_eq_db", "soundfont"),
         start=band_dream,
         part_names=part_roles,
-        plays=_plays,
+        plays=plays,
         max_region_s=MAX_BAND_REGION_S,
     )
 )
@@ -229,9 +251,15 @@ class BandPlayAlong:
         arrangement: Arrangement,
         soundfont: SoundFont,
         frontend: MelFrontend,
+        *,
+        under: FloatArray | None = None,
     ) -> None:
-        rate, duration_s, wave16 = region.rate_hz, region.duration_s, region.wave16
-        original = np.ascontiguousarray(region.samples)
+        """``under``: what the band plays over, (channels, frames) of the region, when it is not
+        the region itself (a cover: the original without its drums); the mix is still matched to
+        the original's loudness."""
+        rate, duration_s = region.rate_hz, region.duration_s
+        original = np.ascontiguousarray(region.samples if under is None else under)
+        wave16 = region.wave16 if under is None else models_view(original, rate)
         self.clip, self.r0, self.rate = region.clip, region.r0, rate
         self.settings, self.analysis, self.soundfont = settings, analysis, soundfont
         self.windows = [
@@ -270,7 +298,8 @@ class BandPlayAlong:
         self.bars16 = _bar_interpolation(times16, arrangement, duration_s)
         self.taper16 = torch.from_numpy(mask_grid.edge_taper(times16, duration_s=duration_s))
         self.freq16 = _eq_weights(settings, n_fft=N_FFT, sample_rate_hz=SAMPLE_RATE_HZ)
-        self.renderer = _BandRenderer(original, stem, arrangement, settings, rate, duration_s)
+        reference_lufs = integrated_loudness_lufs(np.ascontiguousarray(region.samples), sample_rate_hz=rate)
+        self.renderer = _BandRenderer(original, stem, arrangement, settings, rate, duration_s, reference_lufs)
         self._last: Rendered | None = None
 
     def begin(self, window: Window) -> list[torch.Tensor]:
@@ -325,6 +354,7 @@ class _BandRenderer:
         settings: DreamSettings,
         rate: int,
         duration_s: float,
+        reference_lufs: float | None,
     ) -> None:
         self.original = original
         self.stem = stem
@@ -333,7 +363,7 @@ class _BandRenderer:
         self.rate = rate
         self.frames = original.shape[1]
         self.channels = original.shape[0]
-        self.reference_lufs = integrated_loudness_lufs(original, sample_rate_hz=rate)
+        self.reference_lufs = reference_lufs  # the original region's, whatever the band plays over
         self._spectra: dict[tuple[int, int], npt.NDArray[np.complex64]] = {}
         n_frames = 1 + self.frames // DISPLAY_HOP
         times = np.arange(n_frames) * DISPLAY_HOP / rate

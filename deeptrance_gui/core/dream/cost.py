@@ -18,15 +18,18 @@ from deeptrance_gui.core.model.geometry import PATCH_S
 #: Rough cost per patch-iteration before anything was measured (2-core laptop, musicnn).
 DEFAULT_SECONDS_PER_PATCH_ITERATION = 0.04
 SECONDS_PER_WINDOW = 1.5  # final render of a window, judges, limiter
+#: Modes that play a band over one region at a time (analysis and SoundFont set-up, one window).
+BAND_LIKE_MODES = ("band", "cover")
 BAND_SETUP_SECONDS_PER_S = 0.12  # analysis + SoundFont rendering + STFTs, per second of region
 
 
 def estimate_dream_s(duration_s: float, settings: DreamSettings, *, seconds_per_patch_iteration: float) -> float:
     """Expected wall time of a dream over ``duration_s`` seconds of audio."""
     patches = max(1, math.ceil(duration_s / PATCH_S))
-    windows = 1 if settings.mode == "band" else max(1, math.ceil(patches / settings.window_patches))
+    band = settings.mode in BAND_LIKE_MODES
+    windows = 1 if band else max(1, math.ceil(patches / settings.window_patches))
     optimise = patches * settings.iterations * seconds_per_patch_iteration
-    setup = BAND_SETUP_SECONDS_PER_S * duration_s if settings.mode == "band" else 0.0
+    setup = BAND_SETUP_SECONDS_PER_S * duration_s if band else 0.0
     return optimise + windows * SECONDS_PER_WINDOW + setup
 
 

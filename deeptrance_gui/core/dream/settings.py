@@ -27,6 +27,12 @@ MODE_DESCRIPTIONS: dict[str, str] = {
         "its level and EQ bar by bar at a band level you set, which it never raises. Exports the "
         "mix, stems and a MIDI file."
     ),
+    "cover": (
+        "Cover (toward a style): the track's own melody and bassline, transcribed, played by the "
+        "style's band (lead and bass), with its harmony and drums; the cover amount puts the band "
+        "under the track (−6 dB), level with it (0) or in front (+6…+18 dB: the original under it, "
+        "its drums taken out). Exports the mix, stems and a MIDI file with the melody and bass."
+    ),
     "waveform": (
         "Waveform (EXPERIMENTAL): adds a small signal through the network's front end. It "
         "fools the dreaming model (an adversarial example) without changing what people or "
@@ -37,6 +43,8 @@ MODE_DESCRIPTIONS: dict[str, str] = {
 MIN_STRENGTH_DB, MAX_STRENGTH_DB = 3.0, 12.0
 MAX_ITERATIONS = 500
 MIN_BAND_LEVEL_DB, MAX_BAND_LEVEL_DB = -18.0, 0.0
+#: A cover may put the band in front: up to 18 dB above the original (its drums taken out).
+MAX_COVER_LEVEL_DB = 18.0
 MAX_BAND_ORIGINAL_EQ_DB = 6.0
 #: Longest region a band dream takes at once: its peak memory is ≈ 0.66 GB + 26 MB per second
 #: of audio (every variant's spectra at 16 kHz, the chosen ones at full rate, the autograd
@@ -118,10 +126,12 @@ class DreamSettings:
             raise DreamError(
                 f"EQ on the original (band mode) must be 0–{MAX_BAND_ORIGINAL_EQ_DB:g} dB, got {self.band_original_eq_db:g}"
             )
-        if not MIN_BAND_LEVEL_DB <= self.band_level_db <= MAX_BAND_LEVEL_DB:
+        top = MAX_COVER_LEVEL_DB if self.mode == "cover" else MAX_BAND_LEVEL_DB
+        if not MIN_BAND_LEVEL_DB <= self.band_level_db <= top:
+            hint = "" if self.mode == "cover" else "; to put the band in front, use the cover dream (--mode cover)"
             raise DreamError(
-                f"band level must be {MIN_BAND_LEVEL_DB:g}…{MAX_BAND_LEVEL_DB:g} dB relative to the track, "
-                f"got {self.band_level_db:g}"
+                f"band level must be {MIN_BAND_LEVEL_DB:g}…{top:g} dB relative to the track, "
+                f"got {self.band_level_db:g}{hint}"
             )
         if not 1 <= self.iterations <= MAX_ITERATIONS:
             raise DreamError(f"iterations must be 1–{MAX_ITERATIONS}, got {self.iterations}")

@@ -31,7 +31,7 @@ from enum import Enum
 from typing import Protocol
 
 from deeptrance_gui.core.dream.modes import mode_that_plays
-from deeptrance_gui.core.dream.settings import MAX_BAND_LEVEL_DB, DreamSettings, Objective
+from deeptrance_gui.core.dream.settings import MAX_BAND_LEVEL_DB, MAX_COVER_LEVEL_DB, DreamSettings, Objective
 from deeptrance_gui.core.model.predictions import Predictions
 
 
@@ -271,14 +271,18 @@ def next_try(panel: PanelVerdict, *, settings: DreamSettings, dreamer_moved: boo
     if not panel.judged or panel.confirmed_by_one or not panel.judged[0].toward:
         return None  # confirmed, nobody to ask, or pushed away (what to try is measured toward)
     tag, level_db = panel.tag, settings.band_level_db
-    if settings.mode == "band":
+    if settings.mode in ("band", "cover"):
         advice = []
-        if level_db < MAX_BAND_LEVEL_DB:
-            louder = min(level_db + BAND_LEVEL_STEP_DB, MAX_BAND_LEVEL_DB)
+        top = MAX_COVER_LEVEL_DB if settings.mode == "cover" else MAX_BAND_LEVEL_DB
+        if level_db < top:
+            louder = min(level_db + BAND_LEVEL_STEP_DB, top)
+            what = "cover amount" if settings.mode == "cover" else "band level"
             advice.append(
-                f"Try band level {louder:g} dB (now {level_db:g}): the louder a band is under the track, "
+                f"Try {what} {louder:g} dB (now {level_db:g}): the louder a band is against the track, "
                 "the more often the judges hear its style."
             )
+        elif settings.mode == "band":
+            advice.append(f"Try the cover dream: the track's melody and bass played by a {tag} band in front.")
         if tag.strip().lower() in MTT_RARE_TAGS and any(v.dataset == "MTT" for v in panel.judged):
             advice.append(
                 f"The judges seldom rank {tag} top 5 under a whole track: it is one of the tags they "

@@ -18,6 +18,7 @@ NONE = "—"
 MODE_CHOICES = (
     ("genre", "Genre dream", "mask"),
     ("band", "Band (a sampled band plays along)", "band"),
+    ("cover", "Cover (the song, played by another band)", "cover"),
     ("intensify", "Intensify (classic DeepDream)", "mask"),
     ("waveform", "Waveform (experimental)", "waveform"),
 )
@@ -27,6 +28,7 @@ MODE_CHOICES = (
 _CONTROLS = {
     "genre": ("toward", "away", "strength"),
     "band": ("toward", "band_level"),
+    "cover": ("toward", "band_level"),
     "intensify": ("layer", "channel", "strength"),
     "waveform": ("toward", "away"),
 }
@@ -36,6 +38,18 @@ def enabled_controls(choice: str) -> tuple[str, ...]:
     """The dream panel's controls that ``choice`` reads (``toward``, ``away``, ``layer``,
     ``channel``, ``strength``, ``band_level``); the others are greyed out."""
     return _CONTROLS.get(choice, _CONTROLS["genre"])
+
+
+def level_control(choice: str) -> tuple[str, float, float] | None:
+    """What the panel's level control edits for ``choice``: the field of :class:`DreamChoices`
+    and its range in dB (the band under the track, or a cover's band over it); None: none."""
+    from deeptrance_gui.core.dream.settings import MAX_BAND_LEVEL_DB, MAX_COVER_LEVEL_DB, MIN_BAND_LEVEL_DB
+
+    if choice == "band":
+        return "band_level_db", MIN_BAND_LEVEL_DB, MAX_BAND_LEVEL_DB
+    if choice == "cover":
+        return "cover_amount_db", MIN_BAND_LEVEL_DB, MAX_COVER_LEVEL_DB
+    return None
 
 
 def engine_mode(choice: str) -> str:
@@ -58,6 +72,7 @@ class DreamChoices:
     strength_db: float = 6.0
     seed: int = 0
     band_level_db: float = -6.0
+    cover_amount_db: float = 12.0  # the cover's band over the original (its drums out above 0)
     soundfont: str = ""  # "" = the shipped GM subset
 
     def request(
@@ -79,7 +94,7 @@ class DreamChoices:
             iterations=self.iterations,
             strength_db=self.strength_db,
             learning_rate=0.05 if self.mode == "waveform" else 0.1,
-            band_level_db=self.band_level_db,
+            band_level_db=self.cover_amount_db if self.mode == "cover" else self.band_level_db,
             soundfont=self.soundfont or None,
         )
         if self.judge == PANEL:

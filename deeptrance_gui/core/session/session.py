@@ -284,6 +284,7 @@ class Session:
     def cost_line(self, choices: DreamChoices) -> str:
         """What Dream will dream with ``choices`` and about how long it takes on this machine."""
         from deeptrance_gui.core.dream.cost import (
+            BAND_LIKE_MODES,
             DEFAULT_SECONDS_PER_PATCH_ITERATION,
             describe_plan,
             estimate_dream_s,
@@ -298,7 +299,7 @@ class Session:
             settings,
             seconds_per_patch_iteration=self.seconds_per_patch_iteration or DEFAULT_SECONDS_PER_PATCH_ITERATION,
         )
-        return describe_plan(region, track_duration_s=duration, estimate_s=estimate, band=settings.mode == "band")
+        return describe_plan(region, track_duration_s=duration, estimate_s=estimate, band=settings.mode in BAND_LIKE_MODES)
 
     def set_region(self, start_s: float, end_s: float) -> None:
         """Select what the next dream dreams (the whole track when the selection covers it)."""

@@ -1,0 +1,192 @@
+"""The cover dream: the track's own melody and bassline, played by another band.
+
+A band dream plays the track's chord roots and stock riffs, so turning it up turns the song
+into someone else's. A cover carries the song instead: its melody and bassline are transcribed
+(:mod:`deeptrance_gui.core.analysis.transcribe`); the style's lead instrument plays the melody
+and its bass the bassline (in the style's rhythm, or as played), with the band's harmony and
+drums on the track's beats and chords. The dream keeps choosing among variants (how closely the
+lead and bass follow the transcription: as played, doubled an octave up, held; the style's
+figures on the bassline) and shapes levels and EQ, exactly as the band dream does
+(:class:`~deeptrance_gui.core.band.dream.BandPlayAlong`).
+
+The **cover amount** is ``band_level_db``, the band's loudness relative to the original: −6 dB
+puts the band under the track (the band dream's default), 0 level with it, +6…+18 in front of it.
+With the band in front, the original's drums are taken out (harmonic/percussive separation by
+median filtering, Fitzgerald 2010: in scipy, no model to ship) so the band's drums replace them
+instead of two grooves fighting. The mix is matched to the original's loudness and limited to
+−1 dBTP as every dream is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+
+import numpy as np
+
+from deeptrance_gui.core.analysis import MusicalAnalysis
+from deeptrance_gui.core.analysis.transcribe import TranscribedNote, Transcription, transcribe
+from deeptrance_gui.core.audio.clip import FloatArray
+from deeptrance_gui.core.band import instruments as gm
+from deeptrance_gui.core.band.arrange import BASS, STYLES, Arrangement, Note, Part, PartVariant, arrange, style_for
+from deeptrance_gui.core.band.dream import BAND, BandPlayAlong, prepare_band
+from deeptrance_gui.core.dream.engine import run
+from deeptrance_gui.core.dream.modes import DreamCall, register_mode
+from deeptrance_gui.core.dream.parameterisation import DreamRegion, Parameterisation
+from deeptrance_gui.core.dream.steps import DreamStep
+from deeptrance_gui.core.dsp.stft import istft, stft
+from deeptrance_gui.core.errors import DreamError
+
+#: Named cover amounts (the band's level relative to the original, dB).
+COVER_AMOUNTS = {"band-under": -6.0, "level": 0.0, "cover": 12.0}
+DEFAULT_COVER_DB = COVER_AMOUNTS["cover"]
+#: A melody that fills fewer of its slots than this is no melody (a drum solo, noise).
+MIN_VOICED_SHARE = 0.15
+#: Lead instruments for styles whose band plays none (the melody must be played by someone).
+COVER_LEAD = {"dance": gm.SAW_LEAD, "hip-hop": gm.ELECTRIC_PIANO}
+HPSS_N_FFT, HPSS_HOP = 2048, 512
+HPSS_KERNEL = 17  # frames (≈ 0.2 s at 44.1 kHz) and bins (≈ 370 Hz)
+HPSS_MARGIN = 2.0
+
+
+def cover_roles(style: str) -> tuple[str, ...]:
+    """The parts of a cover in ``style``: drums, bass, harmony, lead (always: it plays the melody)."""
+    style_for(style)
+    return ("drums", "bass", "harmony", "lead")
+
+
+def parse_cover_amount(text: str) -> float:
+    """``cover``, ``level``, ``band-under`` or a number of dB (the band relative to the original)."""
+    key = text.strip().lower()
+    if key in COVER_AMOUNTS:
+        return COVER_AMOUNTS[key]
+    try:
+        return float(key)
+    except ValueError:
+        raise DreamError(
+            f"cover amount '{text}': give {', '.join(COVER_AMOUNTS)} or dB of band over the original (-18…18)"
+        ) from None
+
+
+def _transposed(key: int, low: int, high: int) -> int:
+    """``key`` moved by octaves into [low, high]."""
+    while key < low:
+        key += 12
+    while key > high:
+        key -= 12
+    return key
+
+
+def _melody_variants(melody: tuple[TranscribedNote, ...], program: int) -> tuple[PartVariant, ...]:
+    def notes(shift: int, *, held: bool) -> tuple[Note, ...]:
+        out = []
+        for i, n in enumerate(melody):
+            end = melody[i + 1].start_s if held and i + 1 < len(melody) else n.start_s + n.duration_s
+            duration = max(0.05, (end - n.start_s) * (0.98 if held else 0.9))
+            velocity = int(np.clip(70 + 40 * n.salience, 60, 115))
+            out.append(Note(n.start_s, duration, _transposed(n.key, 55, 84) + shift, velocity))
+        return tuple(out)
+
+    return (
+        PartVariant("melody", 0, program, notes(0, held=False)),
+        PartVariant("melody-held", 0, program, notes(0, held=True)),
+        PartVariant("melody-octave-up", 0, program, notes(12, held=False)),
+    )
+
+
+def _bass_variants(
+    bass: tuple[TranscribedNote, ...], analysis: MusicalAnalysis, figures: tuple[str, ...], program: int, end_s: float
+) -> tuple[PartVariant, ...]:
+    """The bassline as played, and in each of the style's bass figures (its rhythm, the
+    bassline's notes: the note sounding at each step, the figure's fifths and octaves on it)."""
+    starts = np.array([n.start_s for n in bass]) if bass else np.zeros(0)
+
+    def sounding(t: float) -> int | None:
+        i = int(np.searchsorted(starts, t, side="right")) - 1
+        if i < 0 or t > bass[i].start_s + bass[i].duration_s + 0.05:
+            return None
+        return _transposed(bass[i].key, 28, 51)
+
+    played = tuple(Note(n.start_s, n.duration_s * 0.9, _transposed(n.key, 28, 51), 95) for n in bass)
+    variants = [PartVariant("bassline", 0, program, played)]
+    beats = analysis.beat_times_s
+    period = float(np.median(np.diff(beats))) if beats.size > 1 else 0.5
+    bar_starts = analysis.bar_starts_s()
+    for figure in figures:
+        notes = []
+        for bar in bar_starts:
+            for step, length, interval in BASS[figure]:
+                t = float(bar + step * period / 4)
+                key = sounding(t)
+                if key is None or t >= end_s:
+                    continue
+                notes.append(Note(t, length * period / 4 * 0.9, key + (interval if interval in (7, 12) else 0), 95))
+        variants.append(PartVariant(f"bassline-{figure}", 0, program, tuple(sorted(notes, key=lambda n: n.start_s))))
+    return tuple(variants)
+
+
+def cover_arrangement(
+    analysis: MusicalAnalysis, transcription: Transcription, *, style: str, duration_s: float
+) -> Arrangement:
+    """The band of ``style`` playing the transcribed melody (lead) and bassline (bass), with the
+    band dream's drums and harmony (times relative to the region's start)."""
+    band = arrange(analysis, style=style, duration_s=duration_s)
+    spec = STYLES[style_for(style)]
+    _drums_db, bass_db, harmony_db, lead_db = spec.balance_db
+    lead_program = spec.lead_program if spec.lead_program is not None else COVER_LEAD.get(band.style, gm.SQUARE_LEAD)
+    parts = {p.role: p for p in band.parts}
+    bass = Part(
+        "bass", _bass_variants(transcription.bass, analysis, spec.bass, spec.bass_program, duration_s), bass_db
+    )
+    # The lead carries the song: never below the harmony in the style's balance.
+    lead = Part("lead", _melody_variants(transcription.melody, lead_program), max(lead_db, harmony_db) + 1.0)
+    return Arrangement(band.style, band.tempo_bpm, (parts["drums"], bass, parts["harmony"], lead), band.bar_starts_s)
+
+
+def without_drums(samples: FloatArray, *, sample_rate_hz: int) -> FloatArray:
+    """The harmonic part of ``samples`` (channels, frames): median filtering along time keeps
+    what sustains, along frequency what strikes; a soft mask from the mono mix is applied to
+    every channel, so the stereo image is kept."""
+    from scipy.ndimage import median_filter
+
+    spec = stft(samples, n_fft=HPSS_N_FFT, hop=HPSS_HOP)  # (channels, bins, frames)
+    magnitude = np.abs(spec).mean(axis=0)
+    harmonic = median_filter(magnitude, size=(1, HPSS_KERNEL), mode="nearest")
+    percussive = median_filter(magnitude, size=(HPSS_KERNEL, 1), mode="nearest")
+    # A margin (Driedger et al. 2014): a bin stays only where it sustains clearly more than it strikes.
+    mask = (harmonic**2 / (harmonic**2 + (HPSS_MARGIN * percussive) ** 2 + 1e-12)).astype(np.float32)
+    out: FloatArray = istft(spec * mask[None], frames=samples.shape[1], n_fft=HPSS_N_FFT, hop=HPSS_HOP)
+    return out
+
+
+def cover_dream(call: DreamCall) -> Iterator[DreamStep]:
+    """The cover mode's start (:data:`~deeptrance_gui.core.dream.modes.StartDream`).
+
+    Raises
+    ------
+    DreamError, AnalysisError, SoundFontError
+        Before the first step: what :func:`~deeptrance_gui.core.band.dream.prepare_band`
+        refuses, and a region without a melody to cover.
+    """
+    plan = prepare_band(call, what="cover dream")
+    rate = call.clip.sample_rate_hz
+    transcription = transcribe(plan.original, sample_rate_hz=rate, beat_times_s=plan.analysis.beat_times_s)
+    if transcription.voiced_share < MIN_VOICED_SHARE or not transcription.melody:
+        raise DreamError(
+            f"no melody found to cover (a note in {transcription.voiced_share:.0%} of the region): try the band "
+            "dream, which plays along with the beats and chords, or a region where a voice or lead plays"
+        )
+    arrangement = cover_arrangement(
+        plan.analysis, transcription, style=call.objective.toward or "", duration_s=plan.duration_s
+    )
+    settings, frontend = call.settings, call.models[0].frontend
+    under = without_drums(plan.original, sample_rate_hz=rate) if settings.band_level_db > 0 else None
+
+    def parameterisation(region: DreamRegion) -> Parameterisation:
+        return BandPlayAlong(region, settings, plan.analysis, arrangement, plan.soundfont, frontend, under=under)
+
+    return run(parameterisation, call, plan.objectives, r0=plan.r0, r1=plan.r1)
+
+
+#: The band's registration with the cover's start and parts (it reads the same settings).
+COVER = register_mode(replace(BAND, name="cover", start=cover_dream, part_names=cover_roles))

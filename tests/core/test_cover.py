@@ -1,0 +1,128 @@
+"""The cover dream (core/band/cover.py): the transcribed melody and bassline played by the
+style's band, the original's drums out when the band is in front, deterministic per seed, and
+its exports (stems, MIDI, sidecar) carrying the melody and the bass."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mido
+import numpy as np
+import pytest
+
+from deeptrance_gui.core.analysis import analyse
+from deeptrance_gui.core.analysis.transcribe import transcribe
+from deeptrance_gui.core.audio.clip import AudioClip
+from deeptrance_gui.core.band.cover import cover_arrangement, parse_cover_amount, without_drums
+from deeptrance_gui.core.dream.export import export_take, plan_export
+from deeptrance_gui.core.dream.settings import DreamSettings, Objective
+from deeptrance_gui.core.dream.takes import DreamRequest, read_sidecar, sidecar_path
+from deeptrance_gui.core.errors import DreamError
+from deeptrance_gui.core.modes import dream_request
+from tests.core.test_transcribe import song
+from tests.tiny_model import tiny_model
+
+TINY = {"tiny-a": tiny_model("tiny-a", seed=1), "tiny-b": tiny_model("tiny-b", seed=2)}
+
+
+@pytest.fixture(scope="module")
+def generated() -> tuple[AudioClip, object, object]:
+    clip, _ = song(4, bars=6)
+    analysis = analyse(clip)
+    return clip, analysis, transcribe(clip.samples, sample_rate_hz=clip.sample_rate_hz, beat_times_s=analysis.beat_times_s)
+
+
+def cover(clip: AudioClip, *, level_db: float = 12.0, seed: int = 0, toward: str = "rock") -> object:
+    request = DreamRequest(
+        dreamers=("tiny-a",), judges=("tiny-b",), objective=Objective(kind="genre", toward=toward),
+        settings=DreamSettings(mode="cover", iterations=2, band_level_db=level_db), seed=seed,
+    )  # fmt: skip
+    steps = list(dream_request(clip, request, load_model=TINY.__getitem__, live=False))
+    return request, steps[-1]
+
+
+def test_the_lead_plays_the_melody_and_the_bass_the_bassline(generated: tuple) -> None:
+    clip, analysis, transcription = generated
+    arrangement = cover_arrangement(analysis, transcription, style="metal", duration_s=clip.duration_s)
+    parts = {p.role: p for p in arrangement.parts}
+    assert tuple(parts) == ("drums", "bass", "harmony", "lead")
+    melody = parts["lead"].variants[0]
+    assert melody.name == "melody" and [n.key for n in melody.notes] == [n.key for n in transcription.melody]
+    assert [round(n.start_s, 6) for n in melody.notes] == [round(n.start_s, 6) for n in transcription.melody]
+    assert [n.key - 12 for n in parts["lead"].variants[2].notes] == [n.key for n in transcription.melody]
+    bassline = parts["bass"].variants[0]
+    assert bassline.name == "bassline" and len(bassline.notes) == len(transcription.bass)
+    assert all(28 <= n.key <= 51 and (n.key - t.key) % 12 == 0 for n, t in zip(bassline.notes, transcription.bass, strict=True))
+    # The style's own figures play the bassline's notes (and their fifths and octaves).
+    figured = {n.key % 12 for v in parts["bass"].variants[1:] for n in v.notes}
+    allowed = {(t.key + i) % 12 for t in transcription.bass for i in (0, 7)}
+    assert figured and figured <= allowed
+
+
+def test_drums_come_out_and_the_harmony_stays() -> None:
+    clip, _ = song(5, bars=4)
+    harmonic = without_drums(clip.samples, sample_rate_hz=clip.sample_rate_hz)
+    assert harmonic.shape == clip.samples.shape and np.all(np.isfinite(harmonic))
+    melodic, _ = song(5, bars=4, drums=False)  # the same song without its drums
+    drums = clip.samples - melodic.samples
+    left = float(np.sum(harmonic * drums) / np.sum(drums**2))
+    kept = float(np.sum(harmonic * melodic.samples) / np.sum(melodic.samples**2))
+    assert kept > 0.7 and left < 0.35  # most of the tonal part stays, most of the drums go
+
+
+def test_a_cover_is_deterministic_and_its_exports_carry_the_melody(generated: tuple, tmp_path: Path) -> None:
+    clip = generated[0]
+    request, final = cover(clip, seed=3)
+    _, again = cover(clip, seed=3)
+    np.testing.assert_array_equal(final.audio, again.audio)
+    band = final.band
+    assert band is not None and band.part_names == ("drums", "bass", "harmony", "lead")
+    assert band.chosen_variants()[3].name.startswith("melody") and band.chosen_variants()[1].name.startswith("bassline")
+    plan = plan_export(tmp_path / "cover.wav", part_names=band.part_names, stems=True, midi=True)
+    export_take(clip, request, final, plan, source=tmp_path / "song.wav", subtype="FLOAT")
+    song_file = mido.MidiFile(str(plan.midi))
+    lead_track = next(t for t in song_file.tracks if any(m.type == "track_name" and m.name.startswith("lead") for m in t))
+    keys = [m.note for m in lead_track if m.type == "note_on" and m.velocity > 0]
+    assert keys == [n.key for n in band.chosen_variants()[3].notes]
+    # The sidecar reproduces the cover bit for bit.
+    record = read_sidecar(sidecar_path(plan.audio))
+    assert record["request"]["settings"]["mode"] == "cover" and record["band"]["parts"][3]["variant"].startswith("melody")
+    _, replayed = cover(clip, seed=DreamRequest.from_dict(record["request"]).seed)
+    np.testing.assert_array_equal(replayed.audio, final.audio)
+
+
+def test_the_cover_amount_sets_the_band_over_the_original(generated: tuple) -> None:
+    clip = generated[0]
+    _, under = cover(clip, level_db=-6.0)
+    _, front = cover(clip, level_db=12.0)
+    for final in (under, front):
+        assert np.max(np.abs(final.audio)) <= 10 ** (-1 / 20) + 1e-3
+    ratio = {}
+    for name, final in (("under", under), ("front", front)):
+        band = np.sum(final.band.stems, axis=0)
+        ratio[name] = 10 * np.log10(np.mean(band**2) / np.mean(final.band.original**2))
+    assert ratio["front"] > ratio["under"] + 12  # 18 dB apart, measured by K-weighted loudness
+    assert parse_cover_amount("cover") == 12.0 and parse_cover_amount("-9") == -9.0
+    with pytest.raises(DreamError, match="cover amount 'loud'"):
+        parse_cover_amount("loud")
+
+
+def test_band_level_above_zero_is_for_covers() -> None:
+    with pytest.raises(DreamError, match="cover dream"):
+        DreamSettings(mode="band", band_level_db=6.0).validate()
+    DreamSettings(mode="cover", band_level_db=18.0).validate()
+    with pytest.raises(DreamError, match="-18…18"):
+        DreamSettings(mode="cover", band_level_db=24.0).validate()
+
+
+def test_no_melody_no_cover() -> None:
+    rate = 22_050
+    rng = np.random.default_rng(0)
+    beats = np.zeros(rate * 8, np.float32)
+    for onset in np.arange(0.3, 7.8, 0.5):
+        a = int(onset * rate)
+        k = np.arange(int(0.1 * rate)) / rate
+        beats[a : a + k.size] += (np.sin(2 * np.pi * (50 + 100 * np.exp(-k * 30)) * k) * np.exp(-k * 25)).astype(np.float32)
+        beats[a : a + k.size] += 0.2 * (rng.standard_normal(k.size) * np.exp(-k * 80)).astype(np.float32)
+    with pytest.raises(DreamError, match="no melody found to cover"):
+        cover(AudioClip(np.stack([beats, beats]), rate))
