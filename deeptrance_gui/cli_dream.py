@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import tempfile
 import time
@@ -187,6 +188,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         levels = [float(v) for v in args.band_level_db.split(",")]
     elif args.mode == "cover":
         levels = list(_cover_amounts(args))
+    originals: dict[str, Any] = {}  # file → its fingerprint (cover identification)
+    fingerprints: list[tuple[dict[str, Any], Any]] = []  # (row, the cover's fingerprint)
     for path in files:
         try:
             clip = load_audio(path, max_duration_s=args.max_duration)
@@ -194,6 +197,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
             print(f"skipped: {err}", file=sys.stderr)
             continue
         before: dict[str, Any] = {}  # each model hears the original once, whatever the targets
+        identity = _IdentityCheck(clip) if args.mode == "cover" else None
+        if identity is not None:
+            originals[path.name] = identity.original
         for tag in tags:
             for level in levels:
                 args.toward, args.away, args.intensify = tag, None, None
@@ -220,6 +226,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
                     load_model=_load,
                     before=before,
                 )
+                if identity is not None:
+                    row["melody_presence"] = identity.melody_presence(written)
+                    fingerprints.append((row, identity.fingerprint(written)))
                 row.update(
                     file=path.name,
                     mode=request.settings.mode,
@@ -229,11 +238,58 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
                     seconds_per_iteration=seconds / final.iteration,
                 )
                 rows.append(row)
-                print(json.dumps(row) if args.json else _format_row(row), flush=True)
+                if not (args.json and identity is not None):  # a cover's JSON row waits for its identity
+                    print(json.dumps(row) if args.json else _format_row(row), flush=True)
+    if originals:
+        _identify(fingerprints, originals)
+        if args.json:
+            for row in rows:
+                print(json.dumps(row), flush=True)
     if not args.json:
         for line in _totals(rows):
             print(line)
     return 0 if rows else 1
+
+
+class _IdentityCheck:
+    """Is a cover of ``clip`` still the same song (core/analysis/identity.py)?"""
+
+    def __init__(self, clip: Any) -> None:
+        from deeptrance_gui.core.analysis import analyse
+        from deeptrance_gui.core.analysis.identity import fingerprint
+        from deeptrance_gui.core.analysis.transcribe import transcribe
+        from deeptrance_gui.core.errors import AnalysisError
+
+        self.clip = clip
+        self.original = fingerprint(clip.samples, clip.sample_rate_hz)
+        try:
+            beats = analyse(clip).beat_times_s
+            self.melody = transcribe(clip.samples, sample_rate_hz=clip.sample_rate_hz, beat_times_s=beats).melody
+        except AnalysisError:
+            self.melody = ()
+
+    def fingerprint(self, written: Any) -> Any:
+        from deeptrance_gui.core.analysis.identity import fingerprint
+
+        return fingerprint(written.samples, written.sample_rate_hz)
+
+    def melody_presence(self, written: Any) -> float:
+        from deeptrance_gui.core.analysis.identity import melody_presence
+
+        rate = self.clip.sample_rate_hz
+        return melody_presence(written.samples, self.clip.samples, self.melody, sample_rate_hz=rate)
+
+
+def _identify(fingerprints: list[tuple[dict[str, Any], Any]], originals: dict[str, Any]) -> None:
+    """Each cover's key-invariant similarity to every original of the set: identified when its
+    own original is the nearest."""
+    from deeptrance_gui.core.analysis.identity import fingerprint_similarity
+
+    for row, fp in fingerprints:
+        similarity = {name: fingerprint_similarity(fp, other) for name, other in originals.items()}
+        own = similarity[row["file"]]
+        nearest_other = max((v for k, v in similarity.items() if k != row["file"]), default=float("-inf"))
+        row.update(cover_similarity=own, identity_margin=own - nearest_other, identified=own > nearest_other)
 
 
 def _load(name: str) -> Any:
@@ -251,11 +307,12 @@ def _format_row(row: dict[str, Any]) -> str:
     dreamer = row["dreamer"]
     delta = "n/a" if row["delta_lu"] is None else f"{row['delta_lu']:+.2f}"
     level = "" if row.get("band_level_db") is None else f" band {row['band_level_db']:+g} dB"
+    melody = "" if row.get("melody_presence") is None else f"  melody {row['melody_presence']:.2f}"
     return (
         f"{row['file'][:26]:26s} →{row['target']:10s}{level} dreamer {dreamer['before']:.3f}#{dreamer['rank_before']}"
         f"→{dreamer['after']:.3f}#{dreamer['rank_after']}  {judges}  {row['verdict']:17s} "
         f"SNR {row['snr_db']:5.1f}  chroma {row['chroma_similarity']:.3f}  ΔLU {delta}  "
-        f"TP {row['true_peak_dbtp']:+.2f}  {row['seconds']:.1f} s"
+        f"TP {row['true_peak_dbtp']:+.2f}{melody}  {row['seconds']:.1f} s"
     )
 
 
@@ -279,6 +336,13 @@ def _totals(rows: list[dict[str, Any]]) -> list[str]:
             f"{head}confirmed by one judge {one}/{n}, by all {both}/{n}; dreamer top 3 {top3}/{n}; "
             f"chroma ≥ 0.9 {chroma}/{n}; true peak ≤ −1 dBTP {tp_ok}/{n}; |ΔLU| ≤ 0.5 {lu_ok}/{n}"
         )
+        if any("identified" in r for r in group):
+            found = sum(bool(r.get("identified")) for r in group)
+            melody = [r["melody_presence"] for r in group if r.get("melody_presence") == r.get("melody_presence")]
+            lines.append(
+                f"  same song: nearest to its own original {found}/{n}; melody chroma ≥ 0.8 "
+                f"{sum(m >= 0.8 for m in melody)}/{len(melody)} (median {statistics.median(melody) if melody else float('nan'):.2f})"
+            )
         lines.append(
             f"  cross-genre (no judge had the target in its top 3 before): confirmed by one "
             f"{cross_one}/{len(cross)}, by all {cross_both}/{len(cross)}"

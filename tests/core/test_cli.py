@@ -139,7 +139,7 @@ def test_band_dream_cli_writes_mix_stems_midi_and_reproduces_bit_for_bit(
         (["--mode", "band", "--toward", "polka"], "no style for 'polka'"),
         (["--mode", "band", "--soundfont", "/nonexistent.sf2"], "SoundFont not found"),
         (["--mode", "band", "--band-level-db", "6"], "band level must be"),
-        (["--stems"], "--stems and --midi are for the band dream"),
+        (["--stems"], "--stems and --midi are for the band and cover dreams"),
         (["--mode", "band", "--toward", "pop", "--stems"], "x.lead.wav already exists"),  # before dreaming
     ],
 )

@@ -1,0 +1,89 @@
+"""Is a cover still the same song? Two measures, both on chroma (pitch-class energy).
+
+* :func:`cover_similarity`: key-invariant chroma similarity, as cover-song identification
+  measures it (Serrà, Gómez, Herrera & Serra 2008, "optimal transposition index"): the second
+  chroma is rotated by the shift that best matches the two global pitch-class profiles (a
+  cover may change key), then the two sequences are compared block by block (0.5-s averages,
+  so a groove played differently does not count against the notes). A dream keeps the track's
+  timeline, so no alignment search is needed. :func:`identify` ranks a set of originals by it:
+  the cover should be nearest to its own.
+* :func:`melody_presence`: the correlation of the chroma of the cover and of the original at
+  the transcribed melody's notes: whether the tune is still heard where it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from deeptrance_gui.core.analysis.chroma import chroma
+from deeptrance_gui.core.analysis.transcribe import TranscribedNote
+from deeptrance_gui.core.audio.clip import FloatArray
+
+BLOCK_S = 0.5
+
+Float64 = npt.NDArray[np.float64]
+
+
+def fingerprint(samples: FloatArray, sample_rate_hz: int) -> Float64:
+    """Chroma averaged in :data:`BLOCK_S` blocks, each column scaled to unit length, (12, blocks):
+    what :func:`fingerprint_similarity` compares (small: keep it instead of the audio)."""
+    frames, hop_s = chroma(samples, sample_rate_hz=sample_rate_hz)
+    per_block = max(1, round(BLOCK_S / hop_s))
+    n = frames.shape[1] // per_block
+    if n == 0:
+        blocks = frames.mean(axis=1, keepdims=True)
+    else:
+        blocks = frames[:, : n * per_block].reshape(12, n, per_block).mean(axis=2)
+    norms = np.linalg.norm(blocks, axis=0, keepdims=True)
+    scaled: Float64 = blocks / np.maximum(norms, 1e-12)
+    return scaled
+
+
+def fingerprint_similarity(a: Float64, b: Float64) -> float:
+    """Key-invariant similarity of two :func:`fingerprint` s (see the module docstring)."""
+    n = min(a.shape[1], b.shape[1])
+    a, b = a[:, :n], b[:, :n]
+    profile_a, profile_b = a.sum(axis=1), b.sum(axis=1)
+    shift = int(np.argmax([profile_a @ np.roll(profile_b, k) for k in range(12)]))
+    b = np.roll(b, shift, axis=0)
+    return float(np.mean(np.sum(a * b, axis=0)))
+
+
+def cover_similarity(a: FloatArray, b: FloatArray, *, sample_rate_hz: int) -> float:
+    """Key-invariant chroma similarity of ``a`` and ``b`` (channels, frames), 0–1 (1: the same
+    notes in the same places, in any key)."""
+    return fingerprint_similarity(fingerprint(a, sample_rate_hz), fingerprint(b, sample_rate_hz))
+
+
+def identify(
+    cover: FloatArray, originals: Sequence[tuple[FloatArray, int]], *, sample_rate_hz: int
+) -> list[float]:
+    """:func:`cover_similarity` of ``cover`` to each of ``originals`` ((samples, rate) each); the
+    cover is identified when the largest is its own original's."""
+    blocks = fingerprint(cover, sample_rate_hz)
+    return [fingerprint_similarity(blocks, fingerprint(o, rate)) for o, rate in originals]
+
+
+def melody_presence(
+    cover: FloatArray, original: FloatArray, melody: Sequence[TranscribedNote], *, sample_rate_hz: int
+) -> float:
+    """Pearson correlation of the chroma of ``cover`` and ``original`` over the spans of the
+    ``melody`` notes (12 values per note, concatenated); nan without notes."""
+    if not melody:
+        return float("nan")
+    ca, hop_s = chroma(cover, sample_rate_hz=sample_rate_hz)
+    cb, _ = chroma(original, sample_rate_hz=sample_rate_hz)
+    n = min(ca.shape[1], cb.shape[1])
+    columns_a, columns_b = [], []
+    for note in melody:
+        a = min(n - 1, int(note.start_s / hop_s))
+        b = max(a + 1, min(n, int((note.start_s + note.duration_s) / hop_s)))
+        columns_a.append(ca[:, a:b].mean(axis=1))
+        columns_b.append(cb[:, a:b].mean(axis=1))
+    x, y = np.concatenate(columns_a), np.concatenate(columns_b)
+    if np.std(x) < 1e-12 or np.std(y) < 1e-12:
+        return float("nan")
+    return float(np.corrcoef(x, y)[0, 1])

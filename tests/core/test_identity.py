@@ -1,0 +1,44 @@
+"""Is a cover the same song (core/analysis/identity.py): key-invariant chroma similarity finds a
+transposed, re-voiced version of a song among others, and the melody's chroma follows the tune."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from deeptrance_gui.core.analysis import analyse
+from deeptrance_gui.core.analysis.identity import cover_similarity, identify, melody_presence
+from deeptrance_gui.core.analysis.transcribe import transcribe
+from deeptrance_gui.core.audio.clip import AudioClip
+from tests.core.test_transcribe import RATE, _tone, song
+
+
+def revoiced(notes: dict[str, list[tuple[float, float, int]]], *, shift: int, length: int) -> AudioClip:
+    """The same notes, transposed by ``shift`` semitones, played by other timbres (no drums)."""
+    mix = np.zeros(length, np.float32)
+    for line, harmonics, level in (("melody", 3, 0.3), ("bass", 2, 0.3)):
+        for onset, offset, key in notes[line]:
+            tone = _tone(key + shift, offset - onset, harmonics=harmonics, decay=0.5)
+            a = int(onset * RATE)
+            mix[a : a + tone.size] += level * tone[: length - a]
+    return AudioClip(np.stack([mix, mix]), RATE)
+
+
+def test_a_transposed_cover_is_nearest_to_its_own_song() -> None:
+    originals = [song(seed, bars=6) for seed in (10, 11, 12, 13)]
+    for index, (clip, notes) in enumerate(originals):
+        cover = revoiced(notes, shift=3, length=clip.frames)
+        similarities = identify(cover.samples, [(c.samples, c.sample_rate_hz) for c, _ in originals], sample_rate_hz=RATE)
+        assert int(np.argmax(similarities)) == index, similarities
+    clip, notes = originals[0]
+    same = cover_similarity(clip.samples, revoiced(notes, shift=3, length=clip.frames).samples, sample_rate_hz=RATE)
+    other = cover_similarity(clip.samples, originals[1][0].samples, sample_rate_hz=RATE)
+    assert same > other + 0.1
+
+
+def test_the_melody_is_heard_where_it_was() -> None:
+    clip, notes = song(14, bars=6)
+    melody = transcribe(clip.samples, sample_rate_hz=RATE, beat_times_s=analyse(clip).beat_times_s).melody
+    kept = melody_presence(revoiced(notes, shift=0, length=clip.frames).samples, clip.samples, melody, sample_rate_hz=RATE)
+    lost = melody_presence(song(15, bars=6)[0].samples, clip.samples, melody, sample_rate_hz=RATE)
+    assert kept >= 0.8 > lost
+    assert np.isnan(melody_presence(clip.samples, clip.samples, (), sample_rate_hz=RATE))
