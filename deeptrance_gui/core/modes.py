@@ -16,7 +16,7 @@ from deeptrance_gui.core.audio.clip import AudioClip
 
 # Imported for their registration (torch-heavy: this module is imported when a dream starts).
 from deeptrance_gui.core.band import cover as _cover_mode  # noqa: F401
-from deeptrance_gui.core.band import dream as _band_mode  # noqa: F401
+from deeptrance_gui.core.band import mode as _band_mode  # noqa: F401
 from deeptrance_gui.core.dream import gain_mask as _mask_mode  # noqa: F401
 from deeptrance_gui.core.dream import waveform as _waveform_mode  # noqa: F401
 from deeptrance_gui.core.dream.engine import dream, start

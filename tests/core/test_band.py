@@ -291,8 +291,8 @@ def test_band_refusals(models: tuple) -> None:
     with pytest.raises(SoundFontError):
         dream(clip, [dreamer], objective=Objective(toward="rock"), settings=dataclasses.replace(BAND, soundfont="/nope.sf2"))
     long = AudioClip(np.tile(clip.samples, (1, 12)), clip.sample_rate_hz)  # 48 s
-    with pytest.raises(DreamError, match=r"up to 45 s at a time.*select a region"):
-        dream(long, [dreamer], objective=Objective(toward="rock"), settings=BAND)
+    # Longer than 45 s is no refusal any more: the band dreams it in windows (test_cover.py).
+    assert dream(long, [dreamer], objective=Objective(toward="rock"), settings=BAND) is not None
     assert dream(long, [dreamer], objective=Objective(toward="rock"), settings=BAND, region=(0.0, 20.0)) is not None
 
 

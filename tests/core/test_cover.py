@@ -126,3 +126,44 @@ def test_no_melody_no_cover() -> None:
         beats[a : a + k.size] += 0.2 * (rng.standard_normal(k.size) * np.exp(-k * 80)).astype(np.float32)
     with pytest.raises(DreamError, match="no melody found to cover"):
         cover(AudioClip(np.stack([beats, beats]), rate))
+
+
+@pytest.mark.slow
+def test_a_whole_track_is_covered_in_windows(tmp_path: Path) -> None:
+    """Longer than a band region (45 s): bar-aligned windows, one band alive at a time; the take
+    covers the whole track, its MIDI holds every window's melody, loudness and peak as always."""
+    from deeptrance_gui.core.band.take import midi_bytes
+    from deeptrance_gui.core.dsp.loudness import integrated_loudness_lufs
+
+    clip, _ = song(6, bars=30)  # 73 s at 100 BPM
+    _, final = cover(clip, level_db=6.0)
+    assert final.n_windows == 3 and final.total_iterations == 6 and final.final
+    band = final.band
+    assert band.stems[0].shape == clip.samples.shape and band.original.shape == clip.samples.shape
+    lead = band.chosen_variants()[3]
+    assert lead.name.startswith("melody") and max(n.start_s for n in lead.notes) > 50.0  # the last window plays too
+    assert len(band.arrangement.bar_starts_s) == band.levels_db.shape[1] >= 28
+    assert abs(integrated_loudness_lufs(final.audio, sample_rate_hz=clip.sample_rate_hz)
+               - integrated_loudness_lufs(clip.samples, sample_rate_hz=clip.sample_rate_hz)) <= 0.5  # fmt: skip
+    assert np.max(np.abs(final.audio)) <= 10 ** (-1 / 20) + 1e-3
+    song_file = mido.MidiFile(file=__import__("io").BytesIO(midi_bytes(band)))
+    assert song_file.length > 60.0
+
+
+@pytest.mark.slow
+def test_a_long_cover_stays_within_its_memory(tmp_path: Path) -> None:
+    """A 3-minute cover in windows, in a process of its own: peak memory well under 2 GB."""
+    import subprocess
+    import sys
+
+    code = (
+        "import resource, numpy as np\n"
+        "from tests.core.test_cover import cover\n"
+        "from tests.core.test_transcribe import song\n"
+        "clip, _ = song(7, bars=75)\n"  # 3 minutes at 100 BPM
+        "request, final = cover(clip, level_db=12.0)\n"
+        "print(final.n_windows, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path(__file__).parents[2])
+    windows, peak_kb = (int(v) for v in out.stdout.split())
+    assert windows >= 7 and peak_kb < 2 * 1024 * 1024

@@ -278,14 +278,14 @@ def test_strip_follows_the_dream_live_and_the_time_axis_seeks(qtbot, window: Mai
     assert 0.0 < seek.args[0] < 9.0
 
 
-def test_cost_line_asks_for_a_region_when_the_band_cannot_take_the_whole_track(qtbot, window: MainWindow, tmp_path: Path) -> None:
+def test_cost_line_says_a_long_band_is_dreamed_in_windows(qtbot, window: MainWindow, tmp_path: Path) -> None:
     load(qtbot, window, write_music(tmp_path / "long.wav", duration_s=50.0))
     panel = window.dream_panel
     panel.mode.setCurrentIndex(panel.mode.findData("band"))
-    qtbot.waitUntil(lambda: "select a region" in panel.cost.text(), timeout=2_000)
+    qtbot.waitUntil(lambda: "whole track, 0:50.0 in 3 windows" in panel.cost.text(), timeout=2_000)
     window.spectrogram.set_region(10.0, 30.0)
     window.spectrogram._region_changed()
-    assert "region 0:10.0–0:30.0" in panel.cost.text()
+    assert "region 0:10.0–0:30.0 (20.0 s), about" in panel.cost.text()
 
 
 def test_band_refusal_in_the_window_says_what_to_try(qtbot, window: MainWindow, tmp_path: Path) -> None:

@@ -69,6 +69,20 @@ class MusicalAnalysis:
         """Times of the downbeats."""
         return self.beat_times_s[self.downbeat_index :: self.meter]
 
+    def window(self, start_s: float, end_s: float) -> MusicalAnalysis:
+        """The beats and chords in [``start_s``, ``end_s``), times from ``start_s`` (a stretch of
+        a long track dreamed on its own keeps the whole track's beat grid and bars)."""
+        index = np.flatnonzero((self.beat_times_s >= start_s) & (self.beat_times_s < end_s))
+        first = int(index[0]) if index.size else 0
+        return MusicalAnalysis(
+            tempo_bpm=self.tempo_bpm,
+            pulse_clarity=self.pulse_clarity,
+            beat_times_s=self.beat_times_s[index] - start_s,
+            downbeat_index=(self.downbeat_index - first) % self.meter,
+            chords=tuple(self.chords[i] for i in index),
+            meter=self.meter,
+        )
+
     def chord_names(self) -> list[str]:
         """Chord name per beat ('N' for no chord)."""
         return [c.name for c in self.chords]

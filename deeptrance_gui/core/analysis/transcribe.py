@@ -71,6 +71,18 @@ class Transcription:
     bass: tuple[TranscribedNote, ...]
     voiced_share: float
 
+    def window(self, start_s: float, end_s: float) -> Transcription:
+        """The notes that start in [``start_s``, ``end_s``), times from ``start_s``, cut at its end."""
+
+        def cut(notes: tuple[TranscribedNote, ...]) -> tuple[TranscribedNote, ...]:
+            return tuple(
+                TranscribedNote(n.start_s - start_s, min(n.duration_s, end_s - n.start_s), n.key, n.salience)
+                for n in notes
+                if start_s <= n.start_s < end_s
+            )
+
+        return Transcription(cut(self.melody), cut(self.bass), self.voiced_share)
+
 
 def _whitened(mono: FloatArray, n_fft: int) -> Float64:
     """|STFT| divided by its smoothed spectral envelope (so timbre weighs less than pitch),

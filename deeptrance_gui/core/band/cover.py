@@ -29,10 +29,13 @@ from deeptrance_gui.core.analysis.transcribe import TranscribedNote, Transcripti
 from deeptrance_gui.core.audio.clip import FloatArray
 from deeptrance_gui.core.band import instruments as gm
 from deeptrance_gui.core.band.arrange import BASS, STYLES, Arrangement, Note, Part, PartVariant, arrange, style_for
-from deeptrance_gui.core.band.dream import BAND, BandPlayAlong, prepare_band
+from deeptrance_gui.core.band.dream import BandPlayAlong, prepare_band
+from deeptrance_gui.core.band.mode import BAND
+from deeptrance_gui.core.band.windows import band_parameterisation
 from deeptrance_gui.core.dream.engine import run
 from deeptrance_gui.core.dream.modes import DreamCall, register_mode
-from deeptrance_gui.core.dream.parameterisation import DreamRegion, Parameterisation
+from deeptrance_gui.core.dream.parameterisation import DreamRegion
+from deeptrance_gui.core.dream.settings import MAX_BAND_REGION_S
 from deeptrance_gui.core.dream.steps import DreamStep
 from deeptrance_gui.core.dsp.stft import istft, stft
 from deeptrance_gui.core.errors import DreamError
@@ -169,23 +172,29 @@ def cover_dream(call: DreamCall) -> Iterator[DreamStep]:
         refuses, and a region without a melody to cover.
     """
     plan = prepare_band(call, what="cover dream")
-    rate = call.clip.sample_rate_hz
-    transcription = transcribe(plan.original, sample_rate_hz=rate, beat_times_s=plan.analysis.beat_times_s)
-    if transcription.voiced_share < MIN_VOICED_SHARE or not transcription.melody:
+    rate, style = call.clip.sample_rate_hz, call.objective.toward or ""
+    settings, frontend = call.settings, call.models[0].frontend
+    # Refused before any step when there is no tune (read from the first ≈ 45 s: a long track
+    # is transcribed window by window, each window's notes when it is dreamed).
+    heard = transcribe(
+        plan.original[:, : round(MAX_BAND_REGION_S * rate)], sample_rate_hz=rate, beat_times_s=plan.analysis.beat_times_s
+    )
+    if heard.voiced_share < MIN_VOICED_SHARE or not heard.melody:
         raise DreamError(
-            f"no melody found to cover (a note in {transcription.voiced_share:.0%} of the region): try the band "
+            f"no melody found to cover (a note in {heard.voiced_share:.0%} of the region): try the band "
             "dream, which plays along with the beats and chords, or a region where a voice or lead plays"
         )
-    arrangement = cover_arrangement(
-        plan.analysis, transcription, style=call.objective.toward or "", duration_s=plan.duration_s
-    )
-    settings, frontend = call.settings, call.models[0].frontend
-    under = without_drums(plan.original, sample_rate_hz=rate) if settings.band_level_db > 0 else None
 
-    def parameterisation(region: DreamRegion) -> Parameterisation:
-        return BandPlayAlong(region, settings, plan.analysis, arrangement, plan.soundfont, frontend, under=under)
+    def band(region: DreamRegion, start_s: float, end_s: float) -> BandPlayAlong:
+        whole = start_s == 0.0 and end_s == plan.duration_s
+        analysis = plan.analysis if whole else plan.analysis.window(start_s, end_s)
+        original = np.ascontiguousarray(region.samples)
+        transcription = heard if whole else transcribe(original, sample_rate_hz=rate, beat_times_s=analysis.beat_times_s)
+        arrangement = cover_arrangement(analysis, transcription, style=style, duration_s=end_s - start_s)
+        under = without_drums(original, sample_rate_hz=rate) if settings.band_level_db > 0 else None
+        return BandPlayAlong(region, settings, analysis, arrangement, plan.soundfont, frontend, under=under)
 
-    return run(parameterisation, call, plan.objectives, r0=plan.r0, r1=plan.r1)
+    return run(band_parameterisation(call, plan, band), call, plan.objectives, r0=plan.r0, r1=plan.r1)
 
 
 #: The band's registration with the cover's start and parts (it reads the same settings).

@@ -32,7 +32,7 @@ loudness, then matches the mix to the original's loudness and limits true peak t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,14 +41,13 @@ import torch
 
 from deeptrance_gui.core.analysis import MusicalAnalysis, analyse
 from deeptrance_gui.core.audio.clip import AudioClip, FloatArray
-from deeptrance_gui.core.band.arrange import Arrangement, arrange, part_roles, style_for
+from deeptrance_gui.core.band.arrange import Arrangement, style_for
 from deeptrance_gui.core.band.render import SoundFont, load_soundfont, render_variant
 from deeptrance_gui.core.band.take import BandTake
-from deeptrance_gui.core.dream.engine import Objectives, models_view, prepare, run
-from deeptrance_gui.core.dream.modes import DreamCall, DreamMode, register_mode
-from deeptrance_gui.core.dream.parameterisation import DreamRegion, Parameterisation, Rendered, Window
-from deeptrance_gui.core.dream.settings import MAX_BAND_REGION_S, DreamSettings
-from deeptrance_gui.core.dream.steps import DreamStep
+from deeptrance_gui.core.dream.engine import Objectives, models_view, prepare
+from deeptrance_gui.core.dream.modes import DreamCall
+from deeptrance_gui.core.dream.parameterisation import DreamRegion, Rendered, Window
+from deeptrance_gui.core.dream.settings import DreamSettings
 from deeptrance_gui.core.dream.steps import readonly as _readonly
 from deeptrance_gui.core.dsp import grid as mask_grid
 from deeptrance_gui.core.dsp.limiter import match_and_limit
@@ -195,28 +194,8 @@ def prepare_band(call: DreamCall, *, what: str = "band dream") -> BandPlan:
     rate = clip.sample_rate_hz
     original = np.ascontiguousarray(clip.samples[:, r0:r1])
     duration_s = (r1 - r0) / rate
-    if duration_s > MAX_BAND_REGION_S:
-        raise DreamError(
-            f"the {what} plays along with up to {MAX_BAND_REGION_S:.0f} s at a time (this region is "
-            f"{duration_s:.0f} s); select a region (drag on the spectrogram, or --start/--end) and dream "
-            "the rest as further takes"
-        )
     analysis = analyse(AudioClip(original, rate))
     return BandPlan(objectives, r0, r1, original, duration_s, analysis, load_soundfont(settings.soundfont))
-
-
-def band_dream(call: DreamCall) -> Iterator[DreamStep]:
-    """Dream a band toward ``call.objective.toward`` (a style tag); see the module docstring.
-    The band mode's start (:data:`~deeptrance_gui.core.dream.modes.StartDream`); raises what
-    :func:`prepare_band` raises, before the first step."""
-    plan = prepare_band(call)
-    arrangement = arrange(plan.analysis, style=call.objective.toward or "", duration_s=plan.duration_s)
-    settings, frontend = call.settings, call.models[0].frontend
-
-    def parameterisation(region: DreamRegion) -> Parameterisation:
-        return BandPlayAlong(region, settings, plan.analysis, arrangement, plan.soundfont, frontend)
-
-    return run(parameterisation, call, plan.objectives, r0=plan.r0, r1=plan.r1)
 
 
 def plays(tag: str) -> bool:
@@ -226,18 +205,6 @@ def plays(tag: str) -> bool:
     except DreamError:
         return False
     return True
-
-
-BAND = register_mode(
-    DreamMode(
-        name="band",
-        reads=("band_level_db", "band_part_range_db", "band_eq_db", "band_eq_bands", "band_original_eq_db", "soundfont"),
-        start=band_dream,
-        part_names=part_roles,
-        plays=plays,
-        max_region_s=MAX_BAND_REGION_S,
-    )
-)
 
 
 class BandPlayAlong:
@@ -443,7 +410,13 @@ class _BandRenderer:
         )
 
     def display(self, clip: AudioClip, r0: int, audio: FloatArray) -> DisplaySpectrogram:
-        start = r0 // DISPLAY_HOP * DISPLAY_HOP
-        lead = clip.samples[:, start:r0].mean(axis=0, dtype=np.float32)
-        mono = np.concatenate([lead, audio.mean(axis=0, dtype=np.float32)])[None, :]
-        return display_spectrogram(mono, sample_rate_hz=self.rate)
+        return region_display(clip, r0, audio)
+
+
+def region_display(clip: AudioClip, r0: int, audio: FloatArray) -> DisplaySpectrogram:
+    """The display spectrogram of ``audio`` placed at frame ``r0`` of ``clip``, starting on the
+    track's display grid (column ``r0 // DISPLAY_HOP``)."""
+    start = r0 // DISPLAY_HOP * DISPLAY_HOP
+    lead = clip.samples[:, start:r0].mean(axis=0, dtype=np.float32)
+    mono = np.concatenate([lead, audio.mean(axis=0, dtype=np.float32)])[None, :]
+    return display_spectrogram(mono, sample_rate_hz=clip.sample_rate_hz)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from deeptrance_gui.core.dream.settings import MAX_BAND_REGION_S, DreamSettings
+from deeptrance_gui.core.dream.settings import BAND_WINDOW_S, MAX_BAND_REGION_S, DreamSettings
 from deeptrance_gui.core.dream.steps import DreamStep
 from deeptrance_gui.core.model.geometry import PATCH_S
 
@@ -27,7 +27,10 @@ def estimate_dream_s(duration_s: float, settings: DreamSettings, *, seconds_per_
     """Expected wall time of a dream over ``duration_s`` seconds of audio."""
     patches = max(1, math.ceil(duration_s / PATCH_S))
     band = settings.mode in BAND_LIKE_MODES
-    windows = 1 if band else max(1, math.ceil(patches / settings.window_patches))
+    if band:
+        windows = 1 if duration_s <= MAX_BAND_REGION_S else math.ceil(duration_s / BAND_WINDOW_S)
+    else:
+        windows = max(1, math.ceil(patches / settings.window_patches))
     optimise = patches * settings.iterations * seconds_per_patch_iteration
     setup = BAND_SETUP_SECONDS_PER_S * duration_s if band else 0.0
     return optimise + windows * SECONDS_PER_WINDOW + setup
@@ -59,13 +62,9 @@ def describe_plan(
 ) -> str:
     """'Whole track, 3:16.0, about 95 s on this machine' / 'Region 0:30.0–0:45.0 (15.0 s), about 8 s'."""
     length = track_duration_s if region is None else region[1] - region[0]
-    if band and length > MAX_BAND_REGION_S:
-        return (
-            f"The band plays along with up to {MAX_BAND_REGION_S:.0f} s at a time: select a region "
-            "(drag on the spectrogram), then dream the rest as further takes."
-        )
+    windows = f" in {math.ceil(length / BAND_WINDOW_S)} windows" if band and length > MAX_BAND_REGION_S else ""
     about = f"about {estimate_s:.0f} s on this machine" if estimate_s >= 10 else f"about {estimate_s:.1f} s"
     if region is None:
-        return f"Dreams the whole track, {_clock(track_duration_s)}, {about}. Select a region to dream less."
+        return f"Dreams the whole track, {_clock(track_duration_s)}{windows}, {about}. Select a region to dream less."
     start, end = region
-    return f"Dreams the region {_clock(start)}–{_clock(end)} ({end - start:.1f} s), {about}."
+    return f"Dreams the region {_clock(start)}–{_clock(end)} ({end - start:.1f} s){windows}, {about}."

@@ -130,7 +130,12 @@ def plan_windows(
         )
         for i, (a, b) in enumerate(itertools.pairwise(bounds))
     ]
+    return outward(windows, start_s=start_s, region_start_s=region_start_s)
+
+
+def outward(windows: Sequence[Window], *, start_s: float | None, region_start_s: float) -> list[Window]:
+    """``windows`` (in time order) ordered from the one holding the playhead ``start_s``
+    outward: its window, then the next after it, then the one before, …"""
     playhead16 = 0 if start_s is None else int((start_s - region_start_s) * SAMPLE_RATE_HZ)
     first = next((w.index for w in windows if w.start16 <= playhead16 < w.end16), 0)
-    # Outward from the playhead: its window, then the next after it, then the one before, …
     return sorted(windows, key=lambda w: (abs(w.index - first), w.index < first))

@@ -51,6 +51,8 @@ MAX_BAND_ORIGINAL_EQ_DB = 6.0
 #: graph); measured 1.44 GB at 30 s, 1.83 GB at 45 s, 2.23 GB at 60 s. 45 s keeps it under
 #: 2 GB; longer music is dreamed region by region.
 MAX_BAND_REGION_S = 45.0
+#: Longer regions are dreamed in windows of whole bars of about this length (core/band/windows.py).
+BAND_WINDOW_S = 24.0
 MIN_DREAM_DURATION_S = 1.0
 
 

@@ -1,0 +1,194 @@
+"""Whole tracks for the band and the cover: the region dreamed in bar-aligned windows.
+
+A band dream holds every variant's spectra of its region in memory (≈ 0.66 GB + 26 MB per
+second of audio, ``settings.MAX_BAND_REGION_S``), so a region longer than that is dreamed as the
+genre dream is: in windows of whole bars (≈ :data:`BAND_WINDOW_S`), from the playhead outward,
+one window's band alive at a time (its parameters, spectra and graph freed when it ends). Each
+window is a :class:`~deeptrance_gui.core.band.dream.BandPlayAlong` of its own over the track's
+beat grid (sliced, so bars and chords stay the whole track's); its parts fade in and out over
+50 ms at the window's bar lines. The final take joins the windows' stems and originals, matches
+the whole region's loudness and limits it, and joins their parts into one arrangement (each
+part's notes as dreamed, window after window), so stems, MIDI and lanes cover the whole track.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from deeptrance_gui.core.analysis import MusicalAnalysis
+from deeptrance_gui.core.audio.clip import FloatArray
+from deeptrance_gui.core.band.arrange import Arrangement, Note, Part, PartVariant
+from deeptrance_gui.core.band.dream import BandPlan, BandPlayAlong, region_display
+from deeptrance_gui.core.band.take import BandTake
+from deeptrance_gui.core.dream.modes import DreamCall
+from deeptrance_gui.core.dream.parameterisation import DreamRegion, Parameterisation, Rendered, Window, outward
+from deeptrance_gui.core.dream.settings import BAND_WINDOW_S, MAX_BAND_REGION_S, DreamSettings
+from deeptrance_gui.core.dream.steps import readonly
+from deeptrance_gui.core.dsp.limiter import match_and_limit
+from deeptrance_gui.core.dsp.loudness import integrated_loudness_lufs
+from deeptrance_gui.core.dsp.stft import DISPLAY_HOP
+from deeptrance_gui.core.model.geometry import SAMPLE_RATE_HZ
+
+#: (the window's sub-region, its start and end in seconds from the region start) → its band.
+MakeBand = Callable[[DreamRegion, float, float], BandPlayAlong]
+
+
+def bar_windows(analysis: MusicalAnalysis, *, n_frames: int, rate_hz: int) -> list[tuple[int, int]]:
+    """(start, end) source frames of windows of whole bars, ≈ :data:`BAND_WINDOW_S` each, over a
+    region of ``n_frames`` (the first starts at 0, the last ends at ``n_frames``)."""
+    bars = analysis.bar_starts_s()
+    bar_s = 60.0 / analysis.tempo_bpm * analysis.meter
+    per_window = max(1, round(BAND_WINDOW_S / bar_s))
+    cuts = [round(float(t) * rate_hz) for t in bars[per_window::per_window]]
+    bounds = [0, *(c for c in cuts if 0 < c < n_frames), n_frames]
+    if len(bounds) > 2 and bounds[-1] - bounds[-2] < bar_s * rate_hz:  # a tail under a bar joins the last
+        bounds.pop(-2)
+    return list(itertools.pairwise(bounds))
+
+
+class BandWindows:
+    """The band (or cover) parameterisation over a long region (see the module docstring)."""
+
+    def __init__(
+        self,
+        region: DreamRegion,
+        settings: DreamSettings,
+        analysis: MusicalAnalysis,
+        make: MakeBand,
+        *,
+        start_s: float | None,
+        reference_lufs: float | None,
+    ) -> None:
+        rate = region.rate_hz
+        spans = bar_windows(analysis, n_frames=region.r1 - region.r0, rate_hz=rate)
+        in_time = [
+            Window(i, round(a * SAMPLE_RATE_HZ / rate), min(region.wave16.shape[0], round(b * SAMPLE_RATE_HZ / rate)), a, b)
+            for i, (a, b) in enumerate(spans)
+        ]
+        self.windows = outward(in_time, start_s=start_s, region_start_s=region.r0 / rate)
+        self.region, self.settings, self.analysis, self.make = region, settings, analysis, make
+        self.reference_lufs = reference_lufs
+        self._live: tuple[int, BandPlayAlong] | None = None
+        self._takes: dict[int, BandTake] = {}
+
+    def _band(self, window: Window) -> BandPlayAlong:
+        if self._live is None or self._live[0] != window.index:
+            region, rate = self.region, self.region.rate_hz
+            sub = DreamRegion(
+                region.clip, region.r0 + window.start_src, region.r0 + window.end_src,
+                region.wave16[window.start16 : window.end16],
+            )  # fmt: skip
+            self._live = (window.index, self.make(sub, window.start_src / rate, window.end_src / rate))
+        return self._live[1]
+
+    def begin(self, window: Window) -> list[torch.Tensor]:
+        band = self._band(window)
+        return band.begin(band.windows[0])
+
+    def heard(self, window: Window, progress: float) -> torch.Tensor:
+        # Each window anneals its variant choice over its own iterations, not the whole dream's.
+        iterations, position = self.settings.iterations, self.windows.index(window)
+        done = progress * (len(self.windows) * iterations - 1) - position * iterations
+        band = self._band(window)
+        return band.heard(band.windows[0], float(np.clip(done / max(1, iterations - 1), 0.0, 1.0)))
+
+    def render(self, window: Window) -> Rendered:
+        band = self._band(window)
+        return band.render(band.windows[0])
+
+    def end(self, window: Window) -> None:
+        """Keep the window's band as it was last rendered; free everything else of it."""
+        band = self._band(window)
+        rendered = band.finish()
+        assert isinstance(rendered.band, BandTake)
+        self._takes[window.index] = rendered.band
+        self._live = None
+
+    def finish(self) -> Rendered:
+        """The windows joined (those never reached stay original), matched and limited."""
+        region, rate = self.region, self.region.rate_hz
+        spans = sorted(self.windows, key=lambda w: w.index)
+        dreamed = [self._takes.get(w.index) for w in spans]
+        first = next(t for t in dreamed if t is not None)
+        originals = [
+            region.samples[:, w.start_src : w.end_src] if t is None or t.original is None else t.original
+            for w, t in zip(spans, dreamed, strict=True)
+        ]
+        original = np.concatenate(originals, axis=1).astype(np.float32)
+        stems = tuple(
+            np.concatenate(
+                [np.zeros_like(o) if t is None or t.stems is None else t.stems[p] for o, t in zip(originals, dreamed, strict=True)],
+                axis=1,
+            )
+            for p in range(len(first.part_names))
+        )
+        audio = match_and_limit(
+            original + np.sum(stems, axis=0), reference_lufs=self.reference_lufs, sample_rate_hz=rate,
+            ceiling_dbtp=self.settings.ceiling_dbtp,
+        )  # fmt: skip
+        audio.flags.writeable = False
+        take = _joined(spans, dreamed, first, stems, original, self.analysis, rate)
+        spectrogram = region_display(region.clip, region.r0, audio)
+        return Rendered(audio, region.r0 / rate, spectrogram, region.r0 // DISPLAY_HOP, band=take)
+
+
+def _joined(
+    spans: list[Window],
+    dreamed: list[BandTake | None],
+    first: BandTake,
+    stems: tuple[FloatArray, ...],
+    original: FloatArray,
+    analysis: MusicalAnalysis,
+    rate: int,
+) -> BandTake:
+    """One take of the whole region: each part's chosen notes and levels, window after window."""
+    parts, bars, levels = [], [], []
+    for p, part in enumerate(first.arrangement.parts):
+        notes: list[Note] = []
+        names: list[str] = []
+        for w, t in zip(spans, dreamed, strict=True):
+            if t is None:
+                continue
+            variant = t.chosen_variants()[p]
+            offset = w.start_src / rate
+            notes += [Note(n.start_s + offset, n.duration_s, n.key, n.velocity) for n in variant.notes]
+            names += [] if variant.name in names else [variant.name]
+        chosen = first.chosen_variants()[p]
+        parts.append(Part(part.role, (PartVariant("+".join(names), chosen.bank, chosen.program, tuple(notes)),), part.gain_db))
+    for w, t in zip(spans, dreamed, strict=True):
+        if t is not None:
+            bars += [b + w.start_src / rate for b in t.arrangement.bar_starts_s]
+            levels.append(t.levels_db)
+    arrangement = Arrangement(first.arrangement.style, first.arrangement.tempo_bpm, tuple(parts), tuple(bars))
+    taken = [t for t in dreamed if t is not None]
+    return BandTake(
+        arrangement=arrangement,
+        chosen=(0,) * len(parts),
+        variant_weights=np.ones((len(parts), 1), np.float32),
+        levels_db=np.concatenate(levels, axis=1).astype(np.float32),
+        band_scale_db=float(np.mean([t.band_scale_db for t in taken])),
+        band_level_db=first.band_level_db,
+        stems=tuple(readonly(s) for s in stems),
+        original=readonly(original),
+        analysis=analysis,
+        soundfont_sha256=first.soundfont_sha256,
+    )
+
+
+def band_parameterisation(
+    call: DreamCall, plan: BandPlan, make: MakeBand
+) -> Callable[[DreamRegion], Parameterisation]:
+    """The band of ``plan`` over the call's region: one :class:`BandPlayAlong` when the region
+    fits in memory at once (``MAX_BAND_REGION_S``), bar-aligned :class:`BandWindows` otherwise."""
+    if plan.duration_s <= MAX_BAND_REGION_S:
+        return lambda region: make(region, 0.0, plan.duration_s)
+    reference = integrated_loudness_lufs(plan.original, sample_rate_hz=call.clip.sample_rate_hz)
+
+    def windows(region: DreamRegion) -> Parameterisation:
+        return BandWindows(region, call.settings, plan.analysis, make, start_s=call.start_s, reference_lufs=reference)
+
+    return windows
