@@ -1,5 +1,5 @@
 """``make screenshot``: the real app, real models, demo clip, a short dream → docs/screenshot.png
-(``--band``: a band dream, with its lanes → the given path; ``--toward=TAG``: its target, rock
+(``--band`` or ``--cover``: a band or cover dream, with its lanes → the given path; ``--toward=TAG``: its target, rock
 by default).
 
 Runs under Xvfb (re-executes itself through ``xvfb-run`` when there is no display), so the
@@ -16,11 +16,11 @@ from pathlib import Path
 
 
 def main() -> int:
-    band = "--band" in sys.argv
+    mode = "cover" if "--cover" in sys.argv else "band" if "--band" in sys.argv else None
     toward = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--toward=")), "rock")
-    args = [a for a in sys.argv[1:] if a != "--band" and not a.startswith("--toward=")]
+    args = [a for a in sys.argv[1:] if a not in ("--band", "--cover") and not a.startswith("--toward=")]
     if any(a.startswith("-") for a in args) or len(args) > 1:
-        print("usage: python tools/screenshot.py [OUT.png] [--band] [--toward=TAG]", file=sys.stderr)
+        print("usage: python tools/screenshot.py [OUT.png] [--band | --cover] [--toward=TAG]", file=sys.stderr)
         return 2
     out = Path(args[0] if args else "docs/screenshot.png").resolve()
     if not os.environ.get("DISPLAY"):
@@ -28,7 +28,7 @@ def main() -> int:
             print("xvfb-run not found; install it with: sudo apt-get install xvfb xauth", file=sys.stderr)
             return 2
         cmd = ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24", sys.executable, __file__, str(out)]
-        cmd += (["--band"] if band else []) + [f"--toward={toward}"]
+        cmd += ([f"--{mode}"] if mode else []) + [f"--toward={toward}"]
         return subprocess.call(cmd)
     os.environ["QT_QPA_PLATFORM"] = "xcb"
     os.environ.setdefault("DEEPTRANCE_HOME", str(Path("build/screenshot-home").resolve()))
@@ -58,8 +58,8 @@ def main() -> int:
         if state["track"] and state["models"] and not window.session.dreaming:
             panel = window.dream_panel
             panel.iterations.setValue(8)
-            if band:
-                panel.mode.setCurrentIndex(panel.mode.findData("band"))
+            if mode:
+                panel.mode.setCurrentIndex(panel.mode.findData(mode))
             panel.toward.setCurrentText(toward)
             window.seek(6.0)
             window.start_dream()

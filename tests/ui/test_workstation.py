@@ -334,3 +334,23 @@ def test_cover_mode_in_the_window_has_its_own_amount(qtbot, window: MainWindow) 
     assert panel.band_level.value() == -9.0
     state = panel.state()
     assert (state.band_level_db, state.cover_amount_db) == (-9.0, 15.0)
+
+
+def test_cover_in_the_window_shows_the_melody_and_the_bass_in_its_lanes(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    from tests.core.test_transcribe import song
+
+    clip, _ = song(8, bars=6)
+    path = tmp_path / "tune.wav"
+    sf.write(path, clip.samples.T, clip.sample_rate_hz, subtype="PCM_16")
+    load(qtbot, window, path)
+    panel = window.dream_panel
+    panel.mode.setCurrentIndex(panel.mode.findData("cover"))
+    panel.iterations.setValue(2)
+    with qtbot.waitSignal(window.dreamFinished, timeout=60_000) as blocker:
+        window.start_dream()
+    qtbot.waitUntil(lambda: not window.session.dreaming, timeout=5_000)
+    take = blocker.args[0]
+    assert take.request.settings.mode == "cover" and take.request.settings.band_level_db == 12.0
+    labels = {name: label.text() for name, label in window.band_lanes.variant_labels.items()}
+    assert labels["lead"].startswith("lead: melody") and labels["bass"].startswith("bass: bassline")
+    agree(window)

@@ -29,9 +29,9 @@ MODE_DESCRIPTIONS: dict[str, str] = {
     ),
     "cover": (
         "Cover (toward a style): the track's own melody and bassline, transcribed, played by the "
-        "style's band (lead and bass), with its harmony and drums; the cover amount puts the band "
-        "under the track (−6 dB), level with it (0) or in front (+6…+18 dB: the original under it, "
-        "its drums taken out). Exports the mix, stems and a MIDI file with the melody and bass."
+        "style's band with its harmony and drums. The cover amount sets the band under the track "
+        "(−6 dB), level (0) or in front (up to +18 dB, the original's drums taken out). Exports "
+        "the mix, stems and MIDI."
     ),
     "waveform": (
         "Waveform (EXPERIMENTAL): adds a small signal through the network's front end. It "
