@@ -62,7 +62,7 @@ def main() -> None:
     run(clip, DreamSettings(iterations=1), [dreamer], [])  # warm-up (first-use imports)
     genre_s, _ = run(clip, DreamSettings(iterations=20), [dreamer], judges)
     band_s, first_s = run(clip, DreamSettings(mode="band", iterations=20), [dreamer], judges)
-    cover_s, first_cover_s = run(clip, DreamSettings(mode="cover", iterations=20, band_level_db=12.0), [dreamer], judges)
+    cover_s, first_cover_s = run(clip, DreamSettings(mode="cover", iterations=20, band_level_db=6.0), [dreamer], judges)
     started = time.perf_counter()
     analysis = analyse(clip)
     analysis_s = time.perf_counter() - started

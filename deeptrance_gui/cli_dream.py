@@ -390,7 +390,7 @@ def _add_dream_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--cover-amount",
         metavar="AMOUNT",
-        help="cover mode: the band's level over the original, dB (-18…18) or cover (+12, the default), level (0), "
+        help="cover mode: the band's level over the original, dB (-18…18) or cover (+6, the default), level (0), "
         "band-under (-6); above 0 the original's drums are taken out (evaluate: comma-separated for a curve)",
     )
     parser.add_argument(

@@ -102,7 +102,7 @@ def test_the_cover_amount_sets_the_band_over_the_original(generated: tuple) -> N
         band = np.sum(final.band.stems, axis=0)
         ratio[name] = 10 * np.log10(np.mean(band**2) / np.mean(final.band.original**2))
     assert ratio["front"] > ratio["under"] + 12  # 18 dB apart, measured by K-weighted loudness
-    assert parse_cover_amount("cover") == 12.0 and parse_cover_amount("-9") == -9.0
+    assert parse_cover_amount("cover") == 6.0 and parse_cover_amount("-9") == -9.0
     with pytest.raises(DreamError, match="cover amount 'loud'"):
         parse_cover_amount("loud")
 

@@ -325,7 +325,7 @@ def test_cover_mode_in_the_window_has_its_own_amount(qtbot, window: MainWindow) 
     panel.band_level.setValue(-9.0)
     panel.mode.setCurrentIndex(panel.mode.findData("cover"))
     assert panel.level_label.text() == "Cover amount" and panel.band_level.maximum() == 18.0
-    assert panel.band_level.value() == 12.0 and panel.band_level.isEnabled() and not panel.strength.isEnabled()
+    assert panel.band_level.value() == 6.0 and panel.band_level.isEnabled() and not panel.strength.isEnabled()
     assert "melody and bassline" in panel.description.text()
     panel.band_level.setValue(15.0)
     request = panel.request(region=None, start_s=None)
@@ -350,7 +350,7 @@ def test_cover_in_the_window_shows_the_melody_and_the_bass_in_its_lanes(qtbot, w
         window.start_dream()
     qtbot.waitUntil(lambda: not window.session.dreaming, timeout=5_000)
     take = blocker.args[0]
-    assert take.request.settings.mode == "cover" and take.request.settings.band_level_db == 12.0
+    assert take.request.settings.mode == "cover" and take.request.settings.band_level_db == 6.0
     labels = {name: label.text() for name, label in window.band_lanes.variant_labels.items()}
     assert labels["lead"].startswith("lead: melody") and labels["bass"].startswith("bass: bassline")
     agree(window)

@@ -41,8 +41,10 @@ from deeptrance_gui.core.dsp.stft import istft, stft
 from deeptrance_gui.core.errors import DreamError
 
 #: Named cover amounts (the band's level relative to the original, dB).
-COVER_AMOUNTS = {"band-under": -6.0, "level": 0.0, "cover": 12.0}
-DEFAULT_COVER_DB = COVER_AMOUNTS["cover"]
+#: "cover" is +6: measured on 84 cases of 14 real excerpts (README), +6 dB against +12 dB was
+#: confirmed by one judge 53 against 50 times, by both 39 against 31, and the cover was nearest
+#: to its own original 68 against 59 times.
+COVER_AMOUNTS = {"band-under": -6.0, "level": 0.0, "cover": 6.0}
 #: A melody that fills fewer of its slots than this is no melody (a drum solo, noise).
 MIN_VOICED_SHARE = 0.15
 #: Lead instruments for styles whose band plays none (the melody must be played by someone).
