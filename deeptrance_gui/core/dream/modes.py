@@ -68,8 +68,6 @@ class DreamMode:
         modes that play no parts.
     plays
         Whether this mode can add the instruments of ``tag`` (the advice after an EQ dream).
-    max_region_s
-        Longest region dreamed at once (None: any length).
     """
 
     name: str
@@ -77,7 +75,6 @@ class DreamMode:
     start: StartDream
     part_names: Callable[[str], tuple[str, ...]] | None = None
     plays: Callable[[str], bool] | None = None
-    max_region_s: float | None = None
 
 
 _MODES: dict[str, DreamMode] = {}
