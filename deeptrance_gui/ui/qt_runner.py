@@ -27,8 +27,11 @@ class QtRunner:
 
     def __init__(self) -> None:
         self._workers: set[Any] = set()
+        self.closed = False
 
     def _start(self, worker: Any, ended: Callable[[], None] | None) -> _WorkerTask:
+        if self.closed:  # closing: a result that arrives now starts no more work
+            return _WorkerTask(worker)
         self._workers.add(worker)
         worker.finished.connect(lambda w=worker: self._workers.discard(w))
         if ended is not None:
@@ -51,5 +54,6 @@ class QtRunner:
     def busy(self) -> int:
         return len(self._workers)
 
-    def wait(self, timeout_s: float) -> bool:
+    def shutdown(self, timeout_s: float) -> bool:
+        self.closed = True
         return bool(QThreadPool.globalInstance().waitForDone(int(timeout_s * 1000)))

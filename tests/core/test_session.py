@@ -218,3 +218,13 @@ def test_the_inline_runner_reports_errors_and_always_ends() -> None:
 
     runner.iterate(steps, step=seen.append, failed=lambda err: seen.append(str(err)), ended=lambda: seen.append("end"))
     assert seen == ["no", "end", 1, "half way", "end"]
+
+
+def test_a_closed_session_starts_no_more_work(session: Session, tmp_path: Path) -> None:
+    """Results that arrive while the window closes must not start more work (seen in the frozen
+    app: a worker started after the pool was awaited ran into deleted signals at exit)."""
+    session.open(music(tmp_path / "song.wav"))
+    session.close()
+    session.open(music(tmp_path / "other.wav"))
+    assert session.track is not None and session.track.path.name == "song.wav"
+    assert session.dream(**CHOICES) is None and len(session.takes) == 0

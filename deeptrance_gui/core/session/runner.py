@@ -41,8 +41,10 @@ class Runner(Protocol):
         """Jobs still running."""
         ...
 
-    def wait(self, timeout_s: float) -> bool:
-        """Wait until no job runs; False if some still ran after ``timeout_s``."""
+    def shutdown(self, timeout_s: float) -> bool:
+        """Start no new job (later calls are dropped: a result that arrives while closing must
+        not start more work), then wait until none runs; False if some still ran after
+        ``timeout_s``."""
         ...
 
 
@@ -57,7 +59,12 @@ class _InlineTask:
 class InlineRunner:
     """Runs every job at once on the calling thread (the call returns when the job is done)."""
 
+    def __init__(self) -> None:
+        self.closed = False
+
     def call(self, job: Callable[[], Any], *, done: Done, failed: Failed, ended: Ended | None = None) -> Task:
+        if self.closed:
+            return _InlineTask()
         try:
             result = job()
         except Exception as err:
@@ -71,6 +78,8 @@ class InlineRunner:
 
     def iterate(self, job: Callable[[], Iterator[Any]], *, step: Done, failed: Failed, ended: Ended) -> Task:
         task = _InlineTask()
+        if self.closed:
+            return task
         try:
             for item in job():
                 step(item)
@@ -83,5 +92,6 @@ class InlineRunner:
     def busy(self) -> int:
         return 0
 
-    def wait(self, timeout_s: float) -> bool:
+    def shutdown(self, timeout_s: float) -> bool:
+        self.closed = True
         return True

@@ -661,7 +661,7 @@ class Session:
         (a clean close: the user chose what to keep)."""
         self.player.close()
         self.cancel_dream()
-        self.runner.wait(timeout_s)
+        self.runner.shutdown(timeout_s)
         if self.journal is not None:
             self.journal.close()
 
