@@ -191,7 +191,12 @@ def cover_dream(call: DreamCall) -> Iterator[DreamStep]:
         whole = start_s == 0.0 and end_s == plan.duration_s
         analysis = plan.analysis if whole else plan.analysis.window(start_s, end_s)
         original = np.ascontiguousarray(region.samples)
-        transcription = heard if whole else transcribe(original, sample_rate_hz=rate, beat_times_s=analysis.beat_times_s)
+        if whole:
+            transcription = heard
+        elif end_s <= MAX_BAND_REGION_S:  # already transcribed for the refusal check: not twice
+            transcription = heard.window(start_s, end_s)
+        else:
+            transcription = transcribe(original, sample_rate_hz=rate, beat_times_s=analysis.beat_times_s)
         arrangement = cover_arrangement(analysis, transcription, style=style, duration_s=end_s - start_s)
         under = without_drums(original, sample_rate_hz=rate) if settings.band_level_db > 0 else None
         return BandPlayAlong(region, settings, analysis, arrangement, plan.soundfont, frontend, under=under)
