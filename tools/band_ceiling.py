@@ -12,6 +12,13 @@ counted beside them::
     .venv/bin/python tools/band_ceiling.py excerpts/*.wav --source metal=metal.wav \\
         --source rock=rock.wav --band-level-db -6,-3,0 --compare band.jsonl
 
+With ``--as-cover`` the recordings are mixed as the cover dream mixes its band (above 0 dB the
+excerpt's drums are taken out and the level is relative to what is left); ``--compare`` then
+takes ``deeptrance evaluate --mode cover --json`` lines::
+
+    .venv/bin/python tools/band_ceiling.py excerpts/*.wav --source metal=metal.wav \
+        --band-level-db -6,0,6,12,18 --as-cover --compare cover.jsonl
+
 The sources are not in the excerpt's key or tempo (a real band would be): a clash the judges may
 hold against them, which the band dream, playing the track's own beats and chords, does not pay.
 """
@@ -29,6 +36,7 @@ import numpy as np
 
 from deeptrance_gui.core.audio import load_audio
 from deeptrance_gui.core.audio.clip import AudioClip
+from deeptrance_gui.core.band.cover import without_drums
 from deeptrance_gui.core.dream.evaluation import evaluate_take
 from deeptrance_gui.core.dsp.limiter import match_and_limit
 from deeptrance_gui.core.dsp.loudness import gain_to_level_db, integrated_loudness_lufs
@@ -39,17 +47,20 @@ DREAMERS = ("msd-musicnn",)
 JUDGES = ("mtt-musicnn", "mtt-vgg")
 
 
-def mix_under(track: AudioClip, source: AudioClip, *, level_db: float) -> AudioClip:
+def mix_under(track: AudioClip, source: AudioClip, *, level_db: float, as_cover: bool = False) -> AudioClip:
     """``source`` (looped or cut to the track's length, at the track's rate and channels) mixed
-    ``level_db`` LU relative to ``track``, matched to the track's loudness, ≤ −1 dBTP."""
+    ``level_db`` LU relative to ``track``, matched to the track's loudness, ≤ −1 dBTP. With
+    ``as_cover``, mixed as the cover dream mixes its band: above 0 dB over the track without its
+    drums (:func:`without_drums`), the level relative to what is left."""
     rate, (channels, frames) = track.sample_rate_hz, track.samples.shape
+    under = without_drums(track.samples, sample_rate_hz=rate) if as_cover and level_db > 0 else track.samples
     if source.sample_rate_hz != rate:
         raise ValueError(f"source at {source.sample_rate_hz} Hz, track at {rate} Hz")
     other = np.tile(source.samples, (1, -(-frames // source.samples.shape[1])))[:, :frames]
     if other.shape[0] != channels:
         other = np.repeat(other.mean(axis=0, keepdims=True), channels, axis=0)
-    gain_db = gain_to_level_db(other, track.samples, level_db=level_db, sample_rate_hz=rate)
-    mix = track.samples + other * np.float32(10 ** (gain_db / 20))
+    gain_db = gain_to_level_db(other, under, level_db=level_db, sample_rate_hz=rate)
+    mix = under + other * np.float32(10 ** (gain_db / 20))
     reference = integrated_loudness_lufs(track.samples, sample_rate_hz=rate)
     return AudioClip(match_and_limit(mix, reference_lufs=reference, sample_rate_hz=rate), rate)
 
@@ -69,6 +80,9 @@ def main(argv: list[str] | None = None) -> int:
         "--compare", type=Path, help="'deeptrance evaluate --mode band --json' lines to count beside"
     )
     parser.add_argument("--json", action="store_true", help="print every case as a JSON line")
+    parser.add_argument(
+        "--as-cover", action="store_true", help="mix as the cover dream does: above 0 dB without the excerpt's drums"
+    )
     args = parser.parse_args(argv)
 
     sources: dict[str, list[Path]] = defaultdict(list)
@@ -108,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             for level in levels:
                 row = evaluate_take(
                     track,
-                    mix_under(track, source, level_db=level),
+                    mix_under(track, source, level_db=level, as_cover=args.as_cover),
                     tag=style,
                     dreamers=DREAMERS,
                     judges=JUDGES,

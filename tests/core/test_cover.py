@@ -107,6 +107,27 @@ def test_the_cover_amount_sets_the_band_over_the_original(generated: tuple) -> N
         parse_cover_amount("loud")
 
 
+def test_the_tune_is_never_under_the_band(generated: tuple) -> None:
+    """The lead is set as loud as the harmony where both play, and the dream never levels it
+    under the accompaniment in any bar (metal: a distorted guitar the style puts up front)."""
+    from deeptrance_gui.core.band.cover import TUNE_OVER_LU
+    from deeptrance_gui.core.dsp.loudness import integrated_loudness_lufs
+
+    clip = generated[0]
+    _, final = cover(clip, toward="metal", level_db=6.0)
+    band = final.band
+    roles = band.part_names
+    lead, harmony, bass = roles.index("lead"), roles.index("harmony"), roles.index("bass")
+    assert band.arrangement.parts[lead].carries_tune
+    assert np.all(band.levels_db[lead] >= np.maximum(band.levels_db[harmony], band.levels_db[bass]) - 1e-4)
+    rate = clip.sample_rate_hz
+    lead_lufs = integrated_loudness_lufs(band.stems[lead], sample_rate_hz=rate)
+    harmony_lufs = integrated_loudness_lufs(band.stems[harmony], sample_rate_hz=rate)
+    assert lead_lufs is not None and harmony_lufs is not None
+    # EQ (±6 dB per band) may move each a little; the order stays.
+    assert lead_lufs > harmony_lufs + TUNE_OVER_LU - 3.0, (lead_lufs, harmony_lufs)
+
+
 def test_band_level_above_zero_is_for_covers() -> None:
     with pytest.raises(DreamError, match="cover dream"):
         DreamSettings(mode="band", band_level_db=6.0).validate()

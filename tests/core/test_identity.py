@@ -42,3 +42,26 @@ def test_the_melody_is_heard_where_it_was() -> None:
     lost = melody_presence(song(15, bars=6)[0].samples, clip.samples, melody, sample_rate_hz=RATE)
     assert kept >= 0.8 > lost
     assert np.isnan(melody_presence(clip.samples, clip.samples, (), sample_rate_hz=RATE))
+
+
+def _line(notes: list[tuple[float, float, int]], *, length: int, level: float) -> np.ndarray:
+    mix = np.zeros(length, np.float32)
+    for onset, offset, key in notes:
+        tone = _tone(key, offset - onset, harmonics=3, decay=0.5)
+        a = int(onset * RATE)
+        mix[a : a + tone.size] += level * tone[: length - a]
+    return mix
+
+
+def test_the_melody_counts_only_when_it_is_the_line_in_front() -> None:
+    """The tune played in front of another song's band (the original 8 dB under it) is heard; the
+    original under another tune played in front of it (12 dB) is not, though every note of the
+    tune is still in the mix."""
+    clip, notes = song(14, bars=6)
+    other, other_notes = song(15, bars=6)
+    melody = transcribe(clip.samples, sample_rate_hz=RATE, beat_times_s=analyse(clip).beat_times_s).melody
+    covered = _line(notes["melody"], length=clip.frames, level=0.3) + 0.5 * other.samples[0] + 0.4 * clip.samples[0]
+    buried = _line(other_notes["melody"], length=clip.frames, level=0.3) + 0.25 * clip.samples[0]
+    heard = melody_presence(np.stack([covered, covered]), clip.samples, melody, sample_rate_hz=RATE)
+    lost = melody_presence(np.stack([buried, buried]), clip.samples, melody, sample_rate_hz=RATE)
+    assert heard >= 0.8 > 0.5 > lost, (heard, lost)

@@ -24,9 +24,12 @@ def _tone(key: int, duration_s: float, *, harmonics: int, decay: float) -> np.nd
     return (wave * envelope).astype(np.float32)
 
 
-def song(seed: int, *, bpm: float = 100.0, bars: int = 8, drums: bool = True) -> tuple[AudioClip, dict[str, list[tuple[float, float, int]]]]:
-    """A lead (8ths and quarters, C major, G3–C6), a bass on every beat (chord roots, E1–E3),
-    kick on the beats and hats on the 8ths. Returns the clip and the notes (onset, offset, key)."""
+def song(
+    seed: int, *, bpm: float = 100.0, bars: int = 8, drums: bool = True, per_beat: int = 2
+) -> tuple[AudioClip, dict[str, list[tuple[float, float, int]]]]:
+    """A lead (one and two ``per_beat`` steps long: 8ths and quarters by default, C major,
+    G3–C6), a bass on every beat (chord roots, E1–E3), kick on the beats and hats on the 8ths.
+    Returns the clip and the notes (onset, offset, key)."""
     rng = np.random.default_rng(seed)
     beat = 60.0 / bpm
     n = int((bars * 4 + 1) * beat * RATE)
@@ -35,13 +38,13 @@ def song(seed: int, *, bpm: float = 100.0, bars: int = 8, drums: bool = True) ->
     start = 0.5
     degree = 4
     step = 0
-    while step < bars * 8:
+    while step < bars * 4 * per_beat:
         length = int(rng.choice([1, 2, 2]))
-        onset = start + step * beat / 2
+        onset = start + step * beat / per_beat
         if rng.random() > 0.15:  # a few rests
             degree = int(np.clip(degree + rng.integers(-2, 3), 0, 13))
             key = 60 + 12 * (degree // 7) + SCALE[degree % 7]
-            duration = length * beat / 2 * 0.9
+            duration = length * beat / per_beat * 0.9
             a = int(onset * RATE)
             tone = _tone(key, duration, harmonics=6, decay=1.5)
             mix[a : a + tone.size] += 0.25 * tone[: n - a]
@@ -90,7 +93,20 @@ def test_melody_and_bass_of_generated_songs(seed: int) -> None:
     melody, bass = score(result.melody, truth["melody"]), score(result.bass, truth["bass"])
     print(f"seed {seed}: melody F {melody:.2f} ({len(result.melody)} notes), bass F {bass:.2f} ({len(result.bass)} notes)")
     assert melody >= 0.8 and bass >= 0.8
-    assert result.voiced_share > 0.6
+    # The generated tones decay (−6.5 dB in 0.5 s) and the melody is read by level, so a long
+    # note's tail may go unvoiced: most slots, not all, hold a note.
+    assert result.voiced_share > 0.5
+
+
+def test_a_tune_in_triplets_is_laid_on_triplets() -> None:
+    """The slot grid follows the tune: triplet eighths on a grid of straight eighths lose most
+    onsets (a real tracker module in triplets scored F 0.26 before the grid was chosen per clip)."""
+    scores = []
+    for seed in (4, 5, 6):
+        clip, truth = song(seed, per_beat=3)
+        result = transcribe(clip.samples, sample_rate_hz=RATE, beat_times_s=analyse(clip).beat_times_s)
+        scores.append(score(result.melody, truth["melody"]))
+    assert np.mean(scores) >= 0.75, scores  # on a grid of eighths, two in three triplet onsets miss it
 
 
 def test_a_drum_solo_has_no_melody() -> None:

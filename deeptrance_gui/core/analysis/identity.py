@@ -7,8 +7,11 @@
   so a groove played differently does not count against the notes). A dream keeps the track's
   timeline, so no alignment search is needed. :func:`identify` ranks a set of originals by it:
   the cover should be nearest to its own.
-* :func:`melody_presence`: the correlation of the chroma of the cover and of the original at
-  the transcribed melody's notes: whether the tune is still heard where it was.
+* :func:`melody_presence`: the correlation of the *melody's* chroma (the pitch class of the
+  line heard in front in the melody's range) in the cover and in the original at the
+  transcribed melody's notes: whether the tune is still the line that is heard where it was.
+  (The chroma of the whole mix at those notes, measured first, mostly measures the harmony:
+  it fell as the band's chords replaced the original's even where the lead played every note.)
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from deeptrance_gui.core.analysis.chroma import chroma
-from deeptrance_gui.core.analysis.transcribe import TranscribedNote
+from deeptrance_gui.core.analysis.transcribe import TranscribedNote, melody_line
 from deeptrance_gui.core.audio.clip import FloatArray
 
 BLOCK_S = 0.5
@@ -67,15 +70,29 @@ def identify(
     return [fingerprint_similarity(blocks, fingerprint(o, rate)) for o, rate in originals]
 
 
+def melody_chroma(samples: FloatArray, *, sample_rate_hz: int) -> tuple[Float64, float]:
+    """The chroma of the line heard in front in the melody's range: per frame, the pitch class
+    of :func:`~deeptrance_gui.core.analysis.transcribe.melody_line`, one-hot, zero where none
+    sounds; shape (12, frames), and the seconds between frames."""
+    keys, hop_s = melody_line(samples, sample_rate_hz=sample_rate_hz)
+    voiced = ~np.isnan(keys)
+    classes = np.round(np.where(voiced, keys, 0.0)).astype(np.int64) % 12
+    out = np.zeros((12, keys.size))
+    out[classes[voiced], np.flatnonzero(voiced)] = 1.0
+    return out, hop_s
+
+
 def melody_presence(
     cover: FloatArray, original: FloatArray, melody: Sequence[TranscribedNote], *, sample_rate_hz: int
 ) -> float:
-    """Pearson correlation of the chroma of ``cover`` and ``original`` over the spans of the
-    ``melody`` notes (12 values per note, concatenated); nan without notes."""
+    """Pearson correlation of the melody's chroma (:func:`melody_chroma`) in ``cover`` and in
+    ``original`` over the spans of the ``melody`` notes (12 values per note, concatenated): 1
+    when the line in front of the cover plays the original's pitch classes where the original's
+    melody plays (in any octave), near 0 when another line stands out; nan without notes."""
     if not melody:
         return float("nan")
-    ca, hop_s = chroma(cover, sample_rate_hz=sample_rate_hz)
-    cb, _ = chroma(original, sample_rate_hz=sample_rate_hz)
+    ca, hop_s = melody_chroma(cover, sample_rate_hz=sample_rate_hz)
+    cb, _ = melody_chroma(original, sample_rate_hz=sample_rate_hz)
     n = min(ca.shape[1], cb.shape[1])
     columns_a, columns_b = [], []
     for note in melody:

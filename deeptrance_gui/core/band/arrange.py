@@ -59,6 +59,9 @@ class Part:
     role: str
     variants: tuple[PartVariant, ...]
     gain_db: float = 0.0  # the style's balance: what a mix engineer puts up front in this genre
+    #: The part carries the song's tune (a cover's lead): the dream never levels it under the
+    #: other pitched parts, so the tune stays the line that is heard.
+    carries_tune: bool = False
 
 
 @dataclass(frozen=True)

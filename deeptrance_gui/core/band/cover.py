@@ -7,7 +7,8 @@ and its bass the bassline (in the style's rhythm, or as played), with the band's
 drums on the track's beats and chords. The dream keeps choosing among variants (how closely the
 lead and bass follow the transcription: as played, doubled an octave up, held; the style's
 figures on the bassline) and shapes levels and EQ, exactly as the band dream does
-(:class:`~deeptrance_gui.core.band.dream.BandPlayAlong`).
+(:class:`~deeptrance_gui.core.band.dream.BandPlayAlong`), except that the lead, which carries
+the tune, starts as loud as the loudest other part and is never levelled under it.
 
 The **cover amount** is ``band_level_db``, the band's loudness relative to the original: −6 dB
 puts the band under the track (the band dream's default), 0 level with it, +6…+18 in front of it.
@@ -31,12 +32,14 @@ from deeptrance_gui.core.band import instruments as gm
 from deeptrance_gui.core.band.arrange import BASS, STYLES, Arrangement, Note, Part, PartVariant, arrange, style_for
 from deeptrance_gui.core.band.dream import BandPlayAlong, prepare_band
 from deeptrance_gui.core.band.mode import BAND
+from deeptrance_gui.core.band.render import SoundFont, render_variant
 from deeptrance_gui.core.band.windows import band_parameterisation
 from deeptrance_gui.core.dream.engine import run
 from deeptrance_gui.core.dream.modes import DreamCall, register_mode
 from deeptrance_gui.core.dream.parameterisation import DreamRegion
 from deeptrance_gui.core.dream.settings import MAX_BAND_REGION_S
 from deeptrance_gui.core.dream.steps import DreamStep
+from deeptrance_gui.core.dsp.loudness import integrated_loudness_lufs
 from deeptrance_gui.core.dsp.stft import istft, stft
 from deeptrance_gui.core.errors import DreamError
 
@@ -52,6 +55,14 @@ COVER_LEAD = {"dance": gm.SAW_LEAD, "hip-hop": gm.ELECTRIC_PIANO}
 HPSS_N_FFT, HPSS_HOP = 2048, 512
 HPSS_KERNEL = 17  # frames (≈ 0.2 s at 44.1 kHz) and bins (≈ 370 Hz)
 HPSS_MARGIN = 2.0
+#: How much louder the tune is than the loudest other pitched part (LU, where each plays).
+#: Measured toward metal on 14 real excerpts at +6 dB (one judge; median melody presence):
+#: +3 LU 2/14, 0 LU 7/14 (0.62), the style's balance with the lead 1 dB over the harmony and
+#: free to fall under it 8/14 — as loud as the loudest other part keeps the tune audible at
+#: almost no cost to the style.
+TUNE_OVER_LU = 0.0
+#: The lead's register for the melody (G3–C6), the transcriber's melody range.
+LEAD_KEYS = (55, 84)
 
 
 def cover_roles(style: str) -> tuple[str, ...]:
@@ -89,7 +100,7 @@ def _melody_variants(melody: tuple[TranscribedNote, ...], program: int) -> tuple
             end = melody[i + 1].start_s if held and i + 1 < len(melody) else n.start_s + n.duration_s
             duration = max(0.05, (end - n.start_s) * (0.98 if held else 0.9))
             velocity = int(np.clip(70 + 40 * n.salience, 60, 115))
-            out.append(Note(n.start_s, duration, _transposed(n.key, 55, 84) + shift, velocity))
+            out.append(Note(n.start_s, duration, _transposed(n.key, *LEAD_KEYS) + shift, velocity))
         return tuple(out)
 
     return (
@@ -130,21 +141,61 @@ def _bass_variants(
     return tuple(variants)
 
 
+def _loudness_lufs(part: Part, soundfont: SoundFont, *, duration_s: float, sample_rate_hz: int) -> float | None:
+    """The part's loudness where it plays (gated: rests do not count), its variants averaged in
+    power, at its balance; None when it is silent."""
+    powers = []
+    for variant in part.variants:
+        audio = render_variant(variant, soundfont, duration_s=duration_s, sample_rate_hz=sample_rate_hz)
+        lufs = integrated_loudness_lufs(audio, sample_rate_hz=sample_rate_hz)
+        if lufs is not None:
+            powers.append(10 ** (lufs / 10))
+    return float(10 * np.log10(np.mean(powers))) + part.gain_db if powers else None
+
+
+def with_tune_level(
+    arrangement: Arrangement, soundfont: SoundFont, *, duration_s: float, sample_rate_hz: int
+) -> Arrangement:
+    """``arrangement`` with the part that carries the tune set :data:`TUNE_OVER_LU` over the
+    loudest other pitched part (both where they play, as ``soundfont`` renders them).
+
+    The style's balance is set in dB of the SoundFont's presets, so a distorted guitar or a synth
+    pad could bury a clean lead; and the dream, free to level each part, often turned the lead
+    down. Now the lead starts as loud as the loudest other part and the dream may only raise it
+    above (``Part.carries_tune``)."""
+    tune = next((p for p, part in enumerate(arrangement.parts) if part.carries_tune), None)
+    if tune is None:
+        return arrangement
+    loudness = {
+        p: _loudness_lufs(part, soundfont, duration_s=duration_s, sample_rate_hz=sample_rate_hz)
+        for p, part in enumerate(arrangement.parts)
+        if not part.variants[0].is_drums
+    }
+    tune_lufs = loudness.pop(tune)
+    others = [v for v in loudness.values() if v is not None]
+    if tune_lufs is None or not others:
+        return arrangement
+    part = arrangement.parts[tune]
+    gain_db = round(part.gain_db + max(others) + TUNE_OVER_LU - tune_lufs, 2)
+    parts = tuple(replace(part, gain_db=gain_db) if p == tune else q for p, q in enumerate(arrangement.parts))
+    return replace(arrangement, parts=parts)
+
+
 def cover_arrangement(
     analysis: MusicalAnalysis, transcription: Transcription, *, style: str, duration_s: float
 ) -> Arrangement:
     """The band of ``style`` playing the transcribed melody (lead) and bassline (bass), with the
-    band dream's drums and harmony (times relative to the region's start)."""
+    band dream's drums and harmony (times relative to the region's start); the lead carries the
+    tune (how loud: :func:`with_tune_level`)."""
     band = arrange(analysis, style=style, duration_s=duration_s)
     spec = STYLES[style_for(style)]
-    _drums_db, bass_db, harmony_db, lead_db = spec.balance_db
+    _drums_db, bass_db, _harmony_db, lead_db = spec.balance_db
     lead_program = spec.lead_program if spec.lead_program is not None else COVER_LEAD.get(band.style, gm.SQUARE_LEAD)
     parts = {p.role: p for p in band.parts}
     bass = Part(
         "bass", _bass_variants(transcription.bass, analysis, spec.bass, spec.bass_program, duration_s), bass_db
     )
-    # The lead carries the song: never below the harmony in the style's balance.
-    lead = Part("lead", _melody_variants(transcription.melody, lead_program), max(lead_db, harmony_db) + 1.0)
+    lead = Part("lead", _melody_variants(transcription.melody, lead_program), lead_db, carries_tune=True)
     return Arrangement(band.style, band.tempo_bpm, (parts["drums"], bass, parts["harmony"], lead), band.bar_starts_s)
 
 
@@ -197,7 +248,10 @@ def cover_dream(call: DreamCall) -> Iterator[DreamStep]:
             transcription = heard.window(start_s, end_s)
         else:
             transcription = transcribe(original, sample_rate_hz=rate, beat_times_s=analysis.beat_times_s)
-        arrangement = cover_arrangement(analysis, transcription, style=style, duration_s=end_s - start_s)
+        arrangement = with_tune_level(
+            cover_arrangement(analysis, transcription, style=style, duration_s=end_s - start_s),
+            plan.soundfont, duration_s=end_s - start_s, sample_rate_hz=rate,
+        )  # fmt: skip
         under = without_drums(original, sample_rate_hz=rate) if settings.band_level_db > 0 else None
         return BandPlayAlong(region, settings, analysis, arrangement, plan.soundfont, frontend, under=under)
 

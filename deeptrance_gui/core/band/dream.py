@@ -111,6 +111,10 @@ class _BandShape:
         self.valid = torch.zeros(self.n_parts, self.max_variants, dtype=torch.bool)
         for p, part in enumerate(arrangement.parts):
             self.valid[p, : len(part.variants)] = True
+        self.tune = next((p for p, part in enumerate(arrangement.parts) if part.carries_tune), None)
+        self.accompaniment = [
+            p for p, part in enumerate(arrangement.parts) if not part.carries_tune and not part.variants[0].is_drums
+        ]
 
     def parameters(self) -> list[torch.Tensor]:
         extra = [self.original_eq] if self.settings.band_original_eq_db > 0 else []
@@ -137,7 +141,13 @@ class _BandShape:
         return torch.softmax(logits, dim=1)
 
     def levels_db(self) -> torch.Tensor:
-        return self.settings.band_part_range_db * torch.tanh(self.level)
+        """(parts, bars) dB around the style's balance; a part that carries the tune is never
+        set under the loudest pitched part of its bar (it may rise above it)."""
+        levels = self.settings.band_part_range_db * torch.tanh(self.level)
+        if self.tune is None or not self.accompaniment:
+            return levels
+        floor = levels[self.accompaniment].amax(dim=0)
+        return torch.stack([torch.maximum(row, floor) if p == self.tune else row for p, row in enumerate(levels)])
 
     def gains(
         self,

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import torch
 
 from deeptrance_gui.core.analysis import MusicalAnalysis
 from deeptrance_gui.core.audio.clip import FloatArray
-from deeptrance_gui.core.band.arrange import Arrangement, Note, Part, PartVariant
+from deeptrance_gui.core.band.arrange import Arrangement, Note, PartVariant
 from deeptrance_gui.core.band.dream import BandPlan, BandPlayAlong, region_display
 from deeptrance_gui.core.band.take import BandTake
 from deeptrance_gui.core.dream.modes import DreamCall
@@ -109,28 +110,36 @@ class BandWindows:
         self._live = None
 
     def finish(self) -> Rendered:
-        """The windows joined (those never reached stay original), matched and limited."""
+        """The windows joined (those never reached stay original), matched and limited.
+
+        Each window's audio is copied into the whole region's arrays and then let go (the take
+        keeps its notes and levels), so the join holds the track's stems once, not twice."""
         region, rate = self.region, self.region.rate_hz
         spans = sorted(self.windows, key=lambda w: w.index)
+        first = next(self._takes[w.index] for w in spans if w.index in self._takes)
+        shape = (region.samples.shape[0], region.r1 - region.r0)
+        original = np.empty(shape, np.float32)
+        stems = tuple(np.zeros(shape, np.float32) for _ in first.part_names)
+        for w in spans:
+            take = self._takes.get(w.index)
+            if take is None or take.original is None or take.stems is None:
+                original[:, w.start_src : w.end_src] = region.samples[:, w.start_src : w.end_src]
+                continue
+            original[:, w.start_src : w.end_src] = take.original
+            for joined, stem in zip(stems, take.stems, strict=True):
+                joined[:, w.start_src : w.end_src] = stem
+            self._takes[w.index] = replace(take, stems=None, original=None)
+        mix = stems[0].copy()  # summed in np.sum's order: the same samples as before the join was lean
+        for stem in stems[1:]:
+            mix += stem
+        np.add(original, mix, out=mix)
+        audio = match_and_limit(
+            mix, reference_lufs=self.reference_lufs, sample_rate_hz=rate, ceiling_dbtp=self.settings.ceiling_dbtp
+        )
+        del mix
+        audio.flags.writeable = False
         dreamed = [self._takes.get(w.index) for w in spans]
         first = next(t for t in dreamed if t is not None)
-        originals = [
-            region.samples[:, w.start_src : w.end_src] if t is None or t.original is None else t.original
-            for w, t in zip(spans, dreamed, strict=True)
-        ]
-        original = np.concatenate(originals, axis=1).astype(np.float32)
-        stems = tuple(
-            np.concatenate(
-                [np.zeros_like(o) if t is None or t.stems is None else t.stems[p] for o, t in zip(originals, dreamed, strict=True)],
-                axis=1,
-            )
-            for p in range(len(first.part_names))
-        )
-        audio = match_and_limit(
-            original + np.sum(stems, axis=0), reference_lufs=self.reference_lufs, sample_rate_hz=rate,
-            ceiling_dbtp=self.settings.ceiling_dbtp,
-        )  # fmt: skip
-        audio.flags.writeable = False
         take = _joined(spans, dreamed, first, stems, original, self.analysis, rate)
         spectrogram = region_display(region.clip, region.r0, audio)
         return Rendered(audio, region.r0 / rate, spectrogram, region.r0 // DISPLAY_HOP, band=take)
@@ -158,7 +167,7 @@ def _joined(
             notes += [Note(n.start_s + offset, n.duration_s, n.key, n.velocity) for n in variant.notes]
             names += [] if variant.name in names else [variant.name]
         chosen = first.chosen_variants()[p]
-        parts.append(Part(part.role, (PartVariant("+".join(names), chosen.bank, chosen.program, tuple(notes)),), part.gain_db))
+        parts.append(replace(part, variants=(PartVariant("+".join(names), chosen.bank, chosen.program, tuple(notes)),)))
     for w, t in zip(spans, dreamed, strict=True):
         if t is not None:
             bars += [b + w.start_src / rate for b in t.arrangement.bar_starts_s]
