@@ -152,3 +152,28 @@ def test_the_headline_follows_the_grades_of_every_model() -> None:
     assert meter_report("metal", waiting).headline == "Waiting for the judges…"
     alone = SimpleNamespace(**{**vars(waiting), "judge_names": ()})
     assert "does not hear metal yet" in meter_report("metal", alone).headline
+
+
+def test_tag_ceiling_counts_the_recordings_a_judge_could_confirm_the_tag_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """tools/tag_ceiling.py: the evidence that a tag is out of the judges' reach on real music."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).parents[2] / "tools" / "tag_ceiling.py"
+    spec = importlib.util.spec_from_file_location("tag_ceiling", path)
+    assert spec is not None and spec.loader is not None
+    tool = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, tool)  # its dataclasses look their module up
+    spec.loader.exec_module(tool)
+
+    heard = {
+        "a.wav": {"judge-a": _fifty("judge-a", 0.4, 2), "judge-b": _fifty("judge-b", 0.4, 9)},
+        "b.wav": {"judge-a": _fifty("judge-a", 0.4, 5), "judge-b": _fifty("judge-b", 0.4, 6)},
+        "c.wav": {"judge-a": _fifty("judge-a", 0.4, 30)},
+    }
+    by_judge = {row.judge: row for row in tool.tag_reach(heard, ["metal", "no such tag"])}
+    assert set(by_judge) == {"judge-a", "judge-b"}  # a tag no judge has gives no row
+    a, b = by_judge["judge-a"], by_judge["judge-b"]
+    assert (a.files, a.in_top_k, a.best_rank, a.best_file, a.median_rank) == (3, 2, 2, "a.wav", 5)
+    assert (b.files, b.in_top_k, b.best_rank, b.best_file, b.median_rank) == (2, 0, 6, "b.wav", 7.5)

@@ -65,6 +65,9 @@ from deeptrance_gui.core.errors import DreamError
 from deeptrance_gui.core.model.frontend import HOP, N_FFT, SAMPLE_RATE_HZ, MelFrontend
 
 EQ_LOW_HZ, EQ_HIGH_HZ = 60.0, 7_600.0
+#: The band fades out over this at the region's end, where its notes are cut (a window's band
+#: rings this far into the next window: ``core/band/windows.py``). No fade in: every note
+#: starts from silence in the region, and a fade there softened the first downbeat.
 EDGE_FADE_S = 0.05
 TEMPERATURE_START, TEMPERATURE_END = 1.0, 0.25
 HARD_CHOICE_FROM = 0.75  # the last quarter of the iterations hears the hard choice
@@ -348,11 +351,7 @@ class _BandRenderer:
         self.taper = torch.from_numpy(mask_grid.edge_taper(times, duration_s=duration_s))
         self._original_spectrum: npt.NDArray[np.complex64] | None = None
         self.freq = _eq_weights(settings, n_fft=DISPLAY_N_FFT, sample_rate_hz=rate)
-        fade = np.clip(
-            np.minimum(np.arange(self.frames), self.frames - 1 - np.arange(self.frames)) / (EDGE_FADE_S * rate),
-            0,
-            1,
-        )
+        fade = np.clip((self.frames - 1 - np.arange(self.frames)) / (EDGE_FADE_S * rate), 0, 1)
         self.edge = fade.astype(np.float32)[None, :]
 
     def _spectrum(self, part: int, variant: int) -> npt.NDArray[np.complex64]:

@@ -5,8 +5,11 @@ second of audio, ``settings.MAX_BAND_REGION_S``), so a region longer than that i
 genre dream is: in windows of whole bars (≈ :data:`BAND_WINDOW_S`), from the playhead outward,
 one window's band alive at a time (its parameters, spectra and graph freed when it ends). Each
 window is a :class:`~deeptrance_gui.core.band.dream.BandPlayAlong` of its own over the track's
-beat grid (sliced, so bars and chords stay the whole track's); its parts fade in and out over
-50 ms at the window's bar lines. The final take joins the windows' stems and originals, matches
+beat grid (sliced, so bars and chords stay the whole track's). A window's band plays its own
+bars and rings on :data:`~deeptrance_gui.core.band.dream.EDGE_FADE_S` past its last bar line,
+fading out there while the next window's band plays that bar line at full level: a crossfade at
+the bar line that keeps the downbeat's attack (a fade-in there softened every window's first
+kick) and leaves no hole in the band. The final take joins the windows' stems and originals, matches
 the whole region's loudness and limits it, and joins their parts into one arrangement (each
 part's notes as dreamed, window after window), so stems, MIDI and lanes cover the whole track.
 """
@@ -23,17 +26,19 @@ import torch
 from deeptrance_gui.core.analysis import MusicalAnalysis
 from deeptrance_gui.core.audio.clip import FloatArray
 from deeptrance_gui.core.band.arrange import Arrangement, Note, PartVariant
-from deeptrance_gui.core.band.dream import BandPlan, BandPlayAlong, region_display
+from deeptrance_gui.core.band.dream import EDGE_FADE_S, BandPlan, BandPlayAlong, region_display
 from deeptrance_gui.core.band.take import BandTake
 from deeptrance_gui.core.dream.modes import DreamCall
 from deeptrance_gui.core.dream.parameterisation import DreamRegion, Parameterisation, Rendered, Window, outward
 from deeptrance_gui.core.dream.settings import BAND_WINDOW_S, MAX_BAND_REGION_S, DreamSettings
 from deeptrance_gui.core.dsp.limiter import match_and_limit
 from deeptrance_gui.core.dsp.loudness import integrated_loudness_lufs
-from deeptrance_gui.core.dsp.stft import DISPLAY_HOP
+from deeptrance_gui.core.dsp.stft import DISPLAY_HOP, DisplaySpectrogram
 from deeptrance_gui.core.model.geometry import SAMPLE_RATE_HZ
 
-#: (the window's sub-region, its start and end in seconds from the region start) → its band.
+#: (the window's sub-region, its start and end in seconds from the region start) → its band. The
+#: sub-region may run a crossfade past ``end`` (the band's notes stop at ``end``, their release
+#: and the original go on).
 MakeBand = Callable[[DreamRegion, float, float], BandPlayAlong]
 
 
@@ -73,16 +78,18 @@ class BandWindows:
         self.region, self.settings, self.analysis, self.make = region, settings, analysis, make
         self.reference_lufs = reference_lufs
         self._live: tuple[int, BandPlayAlong] | None = None
+        self._tail_src = round(EDGE_FADE_S * rate)  # how far a window's band rings past its end
         self._takes: dict[int, BandTake] = {}  # the windows ended so far, without their audio
         self._joined: tuple[FloatArray, tuple[FloatArray, ...]] | None = None  # (original, stems)
 
     def _band(self, window: Window) -> BandPlayAlong:
         if self._live is None or self._live[0] != window.index:
             region, rate = self.region, self.region.rate_hz
+            end_src = min(region.r1 - region.r0, window.end_src + self._tail_src)
+            end16 = min(region.wave16.shape[0], round(end_src * SAMPLE_RATE_HZ / rate))
             sub = DreamRegion(
-                region.clip, region.r0 + window.start_src, region.r0 + window.end_src,
-                region.wave16[window.start16 : window.end16],
-            )  # fmt: skip
+                region.clip, region.r0 + window.start_src, region.r0 + end_src, region.wave16[window.start16 : end16]
+            )
             self._live = (window.index, self.make(sub, window.start_src / rate, window.end_src / rate))
         return self._live[1]
 
@@ -98,12 +105,23 @@ class BandWindows:
         return band.heard(band.windows[0], float(np.clip(done / max(1, iterations - 1), 0.0, 1.0)))
 
     def render(self, window: Window) -> Rendered:
+        """The window as it sounds now, without the crossfade past its end: that stretch is
+        the next window's until the take is joined."""
         band = self._band(window)
-        return band.render(band.windows[0])
+        rendered = band.render(band.windows[0])
+        frames = window.end_src - window.start_src
+        if rendered.audio.shape[1] == frames:
+            return rendered
+        start = self.region.r0 + window.start_src
+        columns = -(-(start + frames) // DISPLAY_HOP) - rendered.first_column
+        display = rendered.spectrogram
+        cropped = DisplaySpectrogram(display.db[:, :columns], display.frequencies_hz, display.hop_s)
+        return replace(rendered, audio=rendered.audio[:, :frames], spectrogram=cropped)
 
     def end(self, window: Window) -> None:
-        """Copy the window's band, as it was last rendered, into the whole region's stems and
-        original; keep its notes and levels; free everything else of it."""
+        """Add the window's band, as it was last rendered, into the whole region's stems (its
+        crossfade past the end onto the next window's start) and copy its original; keep its
+        notes and levels; free everything else of it."""
         band = self._band(window)
         rendered = band.finish()
         take = rendered.band
@@ -113,9 +131,10 @@ class BandWindows:
             shape = (region.samples.shape[0], region.r1 - region.r0)
             self._joined = np.empty(shape, np.float32), tuple(np.zeros(shape, np.float32) for _ in take.stems)
         original, stems = self._joined
-        original[:, window.start_src : window.end_src] = take.original
+        start, frames = window.start_src, window.end_src - window.start_src
+        original[:, start : start + frames] = take.original[:, :frames]
         for joined, stem in zip(stems, take.stems, strict=True):
-            joined[:, window.start_src : window.end_src] = stem
+            joined[:, start : start + stem.shape[1]] += stem
         self._takes[window.index] = replace(take, stems=None, original=None)
         self._live = None
 
