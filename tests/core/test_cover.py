@@ -130,6 +130,25 @@ def test_the_tune_is_never_under_the_band(generated: tuple) -> None:
     assert lead_lufs > harmony_lufs + TUNE_OVER_LU - 3.0, (lead_lufs, harmony_lufs)
 
 
+def test_the_cover_keeps_the_song(generated: tuple, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the song's chroma in the objective (``KEEP_SONG``), a cover in front of the track
+    (+12 dB) stays nearer to its original than the same dream without it (measured: 0.82 against
+    0.62 after two iterations)."""
+    from deeptrance_gui.core.analysis.identity import cover_similarity
+    from deeptrance_gui.core.band import cover as cover_module
+
+    clip, _, _ = generated
+    assert cover_module.KEEP_SONG > 0
+
+    def similarity() -> float:
+        _, final = cover(clip, level_db=12.0, toward="metal")
+        return cover_similarity(final.audio, clip.samples, sample_rate_hz=clip.sample_rate_hz)
+
+    kept = similarity()
+    monkeypatch.setattr(cover_module, "KEEP_SONG", 0.0)
+    assert kept >= similarity() + 0.1
+
+
 def test_band_level_above_zero_is_for_covers() -> None:
     with pytest.raises(DreamError, match="cover dream"):
         DreamSettings(mode="band", band_level_db=6.0).validate()
@@ -215,3 +234,42 @@ def test_a_long_cover_stays_within_its_memory(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path(__file__).parents[2])
     windows, peak_kb = (int(v) for v in out.stdout.split())
     assert windows >= 9 and peak_kb * 1024 < 2.0e9, f"{peak_kb / 2**20:.2f} GiB"
+
+
+@pytest.mark.slow
+def test_keep_whats_done_ends_a_windowed_cover_with_the_rest_as_it_was() -> None:
+    """Stopped after its first window, a whole-track cover still ends in one final take of the
+    whole track: the windows dreamed so far (the engine finishes the one it has begun) carry the
+    band, the window never reached is the original at its own loudness (matched only as a whole,
+    the band in front turned it ≈ 5 dB down), and the whole stays ≤ −1 dBTP."""
+    import threading
+
+    from deeptrance_gui.core.band.windows import bar_windows
+    from deeptrance_gui.core.dsp.loudness import integrated_loudness_lufs
+    from deeptrance_gui.core.modes import dream
+
+    clip, _ = song(6, bars=30)  # 73 s: three windows
+    rate = clip.sample_rate_hz
+    finish = threading.Event()
+    steps = []
+    settings = DreamSettings(mode="cover", iterations=2, band_level_db=6.0)
+    for step in dream(clip, [TINY["tiny-a"]], objective=Objective(kind="genre", toward="rock"), settings=settings,
+                      judges=[TINY["tiny-b"]], finish=finish, live=False):  # fmt: skip
+        steps.append((step.window_index, step.final))
+        if step.iteration >= 2:  # the first window's iterations are done: keep what's done
+            finish.set()
+    final = step
+    assert steps[-1] == (1, True) and final.n_windows == 3 and final.audio.shape == clip.samples.shape
+    assert np.isfinite(final.audio).all() and np.max(np.abs(final.audio)) <= 10 ** (-1 / 20) + 1e-3
+    spans = bar_windows(analyse(clip), n_frames=clip.samples.shape[1], rate_hz=rate)
+    untouched = slice(spans[1][1] + round(0.06 * rate), None)  # past the second window's crossfade
+    band = final.band
+    assert np.sum(np.abs(band.stems[0][:, spans[0][0] : spans[0][1]])) > 0  # the drums play where dreamed
+    assert all(not np.any(stem[:, untouched]) for stem in band.stems)
+    np.testing.assert_array_equal(band.original[:, untouched], clip.samples[:, untouched])
+
+    def lufs(samples: np.ndarray) -> float:
+        return integrated_loudness_lufs(np.ascontiguousarray(samples), sample_rate_hz=rate)
+
+    assert abs(lufs(final.audio[:, untouched]) - lufs(clip.samples[:, untouched])) <= 1.0
+    assert lufs(final.audio[:, : spans[1][1]]) - lufs(clip.samples[:, : spans[1][1]]) >= -1.0  # the covered part too

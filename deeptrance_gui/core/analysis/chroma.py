@@ -32,7 +32,7 @@ def to_analysis_rate(samples: FloatArray, *, sample_rate_hz: int) -> FloatArray:
     return resample(mono, sample_rate_hz, ANALYSIS_RATE_HZ)
 
 
-def _fold_matrix(n_fft: int, rate_hz: int) -> Float64:
+def fold_matrix(n_fft: int, rate_hz: int) -> Float64:
     """(12, bins) weights: each bin's energy to its pitch classes (Gaussian, σ = 0.35 semitone)."""
     freqs = bin_frequencies_hz(n_fft=n_fft, sample_rate_hz=rate_hz)
     weights = np.zeros((12, freqs.size))
@@ -60,7 +60,7 @@ def chroma(samples: FloatArray, *, sample_rate_hz: int) -> tuple[Float64, float]
     """
     mono = to_analysis_rate(samples, sample_rate_hz=sample_rate_hz)
     spec = np.abs(stft(mono, n_fft=CHROMA_N_FFT, hop=CHROMA_HOP)[0]).astype(np.float64)
-    folded = _fold_matrix(CHROMA_N_FFT, ANALYSIS_RATE_HZ) @ np.square(spec)  # power, as librosa.feature.chroma_stft
+    folded = fold_matrix(CHROMA_N_FFT, ANALYSIS_RATE_HZ) @ np.square(spec)  # power, as librosa.feature.chroma_stft
     peak = folded.max(axis=0, keepdims=True)
     loud = peak > 1e-3 * max(float(peak.max()), 1e-12)
     return np.where(loud, folded / np.maximum(peak, 1e-12), 0.0), CHROMA_HOP / ANALYSIS_RATE_HZ

@@ -24,6 +24,10 @@ What the model hears (16 kHz, complex STFT, so parts and track add with their ph
   and both 4/34; ±3 dB, 12/34 and 7/34 — with the band's level held against the EQ'd track, the
   EQ makes room for the band rather than replacing it. So ±3 dB is the default; 0 turns it off.
 
+* A cover adds a term of its own (``keep_song``, :mod:`.keep_song`): the mix's chroma
+  similarity to the original, built from the parts' chroma under the same levels, EQ and choice,
+  added to the gradients before they are normalised.
+
 The loop (random roll, chunked backward, normalised gradient, objective ceiling, throttled
 renders and judges) is the engine's; :class:`BandPlayAlong` is only the parameterisation.
 The rendered mix sets the band to ``band_level_db`` below the (EQ'd) track by BS.1770
@@ -42,6 +46,7 @@ import torch
 from deeptrance_gui.core.analysis import MusicalAnalysis, analyse
 from deeptrance_gui.core.audio.clip import AudioClip, FloatArray
 from deeptrance_gui.core.band.arrange import Arrangement, style_for
+from deeptrance_gui.core.band.keep_song import SongChroma
 from deeptrance_gui.core.band.render import SoundFont, load_soundfont, render_variant
 from deeptrance_gui.core.band.take import BandTake
 from deeptrance_gui.core.dream.engine import Objectives, models_view, prepare
@@ -152,6 +157,21 @@ class _BandShape:
         floor = levels[self.accompaniment].amax(dim=0)
         return torch.stack([torch.maximum(row, floor) if p == self.tune else row for p, row in enumerate(levels)])
 
+    def band_db(self, bars: tuple[torch.Tensor, torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        """(parts, EQ bands, frames): each part's level plus its EQ, per band, at the frames of
+        ``bars`` (what :class:`~deeptrance_gui.core.band.keep_song.SongChroma` weighs)."""
+        lower, upper, frac = bars
+        per_band = self.settings.band_eq_db * torch.tanh(self.eq) + self.levels_db()[:, None, :]  # (P, B, bars)
+        return per_band.index_select(2, lower) * (1 - frac) + per_band.index_select(2, upper) * frac
+
+    def original_band_db(self, bars: tuple[torch.Tensor, torch.Tensor, torch.Tensor]) -> torch.Tensor | None:
+        """(EQ bands, frames): the EQ on the original at the frames of ``bars``; None when off."""
+        if self.settings.band_original_eq_db <= 0:
+            return None
+        lower, upper, frac = bars
+        eq_db = self.settings.band_original_eq_db * torch.tanh(self.original_eq)  # (B, bars)
+        return eq_db.index_select(1, lower) * (1 - frac) + eq_db.index_select(1, upper) * frac
+
     def gains(
         self,
         freq_weights: torch.Tensor,
@@ -233,10 +253,12 @@ class BandPlayAlong:
         frontend: MelFrontend,
         *,
         under: FloatArray | None = None,
+        keep_song: float = 0.0,
     ) -> None:
         """``under``: what the band plays over, (channels, frames) of the region, when it is not
         the region itself (a cover: the original without its drums); the mix is still matched to
-        the original's loudness."""
+        the original's loudness. ``keep_song``: the weight of the mix's chroma similarity to the
+        original in the objective (:mod:`~deeptrance_gui.core.band.keep_song`; 0 = off)."""
         rate, duration_s = region.rate_hz, region.duration_s
         original = np.ascontiguousarray(region.samples if under is None else under)
         wave16 = region.wave16 if under is None else models_view(original, rate)
@@ -264,9 +286,24 @@ class BandPlayAlong:
         self.x_parts = torch.zeros(
             (self.shape.n_parts, self.shape.max_variants, *self.x_orig.shape), dtype=torch.complex64
         )
+        self.keep_song = keep_song
+        self.song: SongChroma | None = None
+        if keep_song > 0:
+            self.song = SongChroma(
+                np.ascontiguousarray(region.samples), original, [len(p.variants) for p in arrangement.parts],
+                sample_rate_hz=rate,
+                band_weights=lambda hz: mask_grid.frequency_weights(
+                    hz, n_bands=settings.band_eq_bands, low_hz=EQ_LOW_HZ, high_hz=EQ_HIGH_HZ
+                ),
+            )  # fmt: skip
+            self.song_bars = _bar_interpolation(self.song.times_s, arrangement, duration_s)
+        self.song_similarity = float("nan")
         for p, part in enumerate(arrangement.parts):
             for v in range(len(part.variants)):
-                self.x_parts[p, v] = spec16(models_view(stem(p, v), rate))
+                audio = stem(p, v)
+                self.x_parts[p, v] = spec16(models_view(audio, rate))
+                if self.song is not None:
+                    self.song.add_variant(p, v, audio)
         # Levels as loudness weighs them (K-weighted power), as the render sets them (by LUFS):
         # with plain power, a bass-heavy band was heard by the dream up to 2.8 dB louder than
         # it is rendered over a bright track, and a bright one quieter.
@@ -304,6 +341,14 @@ class BandPlayAlong:
         # the band ended at −3.7…−7.5 dB against −6 on 14 dreams).
         original_power = ((original.real.square() + original.imag.square()) * self.k_weights16).sum()
         scale = torch.sqrt(original_power * self.level_ratio / band_power.sum().clamp_min(1e-20))
+        if self.song is not None:
+            # The cover's own term (the engine ascends the models' objective through the heard
+            # power; this one is added to the same gradients, then both are normalised together).
+            similarity = self.song.similarity(
+                weights, self.shape.band_db(self.song_bars), self.shape.original_band_db(self.song_bars), scale.square()
+            )
+            (self.keep_song * similarity).backward(retain_graph=True)  # type: ignore[no-untyped-call]
+            self.song_similarity = float(similarity.detach())
         heard = original + scale * band
         return heard.real.square() + heard.imag.square()
 

@@ -9,8 +9,9 @@ beat grid (sliced, so bars and chords stay the whole track's). A window's band p
 bars and rings on :data:`~deeptrance_gui.core.band.dream.EDGE_FADE_S` past its last bar line,
 fading out there while the next window's band plays that bar line at full level: a crossfade at
 the bar line that keeps the downbeat's attack (a fade-in there softened every window's first
-kick) and leaves no hole in the band. The final take joins the windows' stems and originals, matches
-the whole region's loudness and limits it, and joins their parts into one arrangement (each
+kick) and leaves no hole in the band. The final take joins the windows' stems and originals, each window at the
+track's loudness over it (so windows never reached by a dream stopped early keep their level),
+matches the whole region's loudness and limits it, and joins their parts into one arrangement (each
 part's notes as dreamed, window after window), so stems, MIDI and lanes cover the whole track.
 """
 
@@ -132,11 +133,27 @@ class BandWindows:
             self._joined = np.empty(shape, np.float32), tuple(np.zeros(shape, np.float32) for _ in take.stems)
         original, stems = self._joined
         start, frames = window.start_src, window.end_src - window.start_src
-        original[:, start : start + frames] = take.original[:, :frames]
+        # At the original's loudness window by window, as its live render was: matched only as a
+        # whole, the band's +6…+18 dB turned every window down with it, and a dream stopped
+        # early ("keep what's done") left the windows never reached ≈ 5 dB under the track.
+        gain = np.float32(self._window_gain(take, start, frames))
+        original[:, start : start + frames] = take.original[:, :frames] * gain
         for joined, stem in zip(stems, take.stems, strict=True):
-            joined[:, start : start + stem.shape[1]] += stem
+            joined[:, start : start + stem.shape[1]] += stem * gain
         self._takes[window.index] = replace(take, stems=None, original=None)
         self._live = None
+
+    def _window_gain(self, take: BandTake, start: int, frames: int) -> float:
+        """Linear gain that brings the window's mix (original and band, before limiting) to the
+        loudness of the track over the window; 1 where either is too quiet to measure."""
+        assert take.stems is not None and take.original is not None
+        rate = self.region.rate_hz
+        mix = take.original[:, :frames].copy()
+        for stem in take.stems:
+            mix += stem[:, :frames]
+        own = integrated_loudness_lufs(self.region.samples[:, start : start + frames], sample_rate_hz=rate)
+        heard = integrated_loudness_lufs(mix, sample_rate_hz=rate)
+        return 1.0 if own is None or heard is None else float(10 ** ((own - heard) / 20))
 
     def finish(self) -> Rendered:
         """The windows joined (those never reached stay original), matched and limited.
