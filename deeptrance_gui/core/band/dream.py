@@ -297,7 +297,6 @@ class BandPlayAlong:
                 ),
             )  # fmt: skip
             self.song_bars = _bar_interpolation(self.song.times_s, arrangement, duration_s)
-        self.song_similarity = float("nan")
         for p, part in enumerate(arrangement.parts):
             for v in range(len(part.variants)):
                 audio = stem(p, v)
@@ -348,7 +347,6 @@ class BandPlayAlong:
                 weights, self.shape.band_db(self.song_bars), self.shape.original_band_db(self.song_bars), scale.square()
             )
             (self.keep_song * similarity).backward(retain_graph=True)  # type: ignore[no-untyped-call]
-            self.song_similarity = float(similarity.detach())
         heard = original + scale * band
         return heard.real.square() + heard.imag.square()
 

@@ -112,4 +112,3 @@ class SongChroma:
         unit = blocks / blocks.norm(dim=0, keepdim=True).clamp_min(1e-12)
         similarity: torch.Tensor = (unit * self.target).sum(dim=0).mean()
         return similarity
-

@@ -33,7 +33,7 @@ from deeptrance_gui.core.dream.modes import DreamCall
 from deeptrance_gui.core.dream.parameterisation import DreamRegion, Parameterisation, Rendered, Window, outward
 from deeptrance_gui.core.dream.settings import BAND_WINDOW_S, MAX_BAND_REGION_S, DreamSettings
 from deeptrance_gui.core.dsp.limiter import match_and_limit
-from deeptrance_gui.core.dsp.loudness import integrated_loudness_lufs
+from deeptrance_gui.core.dsp.loudness import gain_to_level_db, integrated_loudness_lufs
 from deeptrance_gui.core.dsp.stft import DISPLAY_HOP, DisplaySpectrogram
 from deeptrance_gui.core.model.geometry import SAMPLE_RATE_HZ
 
@@ -151,9 +151,8 @@ class BandWindows:
         mix = take.original[:, :frames].copy()
         for stem in take.stems:
             mix += stem[:, :frames]
-        own = integrated_loudness_lufs(self.region.samples[:, start : start + frames], sample_rate_hz=rate)
-        heard = integrated_loudness_lufs(mix, sample_rate_hz=rate)
-        return 1.0 if own is None or heard is None else float(10 ** ((own - heard) / 20))
+        own = self.region.samples[:, start : start + frames]
+        return float(10 ** (gain_to_level_db(mix, own, level_db=0.0, sample_rate_hz=rate) / 20))
 
     def finish(self) -> Rendered:
         """The windows joined (those never reached stay original), matched and limited.

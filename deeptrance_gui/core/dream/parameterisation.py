@@ -88,7 +88,9 @@ class Parameterisation(Protocol):
 
     def heard(self, window: Window, progress: float) -> torch.Tensor:
         """Power spectrogram the models hear, (frames, 257) at 16 kHz, differentiable in the
-        parameters; ``progress`` runs 0 → 1 over the whole dream (for schedules)."""
+        parameters; ``progress`` runs 0 → 1 over the whole dream (for schedules). A mode with a
+        term of its own may add its gradient to the parameters here (the engine zeroes them
+        before, and normalises the sum: the cover's ``keep_song``)."""
         ...
 
     def render(self, window: Window) -> Rendered:
