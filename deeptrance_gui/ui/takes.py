@@ -17,6 +17,10 @@ class TakeList(QListWidget):
         super().__init__(parent)
         self.stack = stack
         self.setToolTip("Takes: click to audition, double-click to rename, Del to delete")
+        # A take's name says what it is ("Take 1: toward metal"); in a narrow dock it wraps
+        # rather than being cut off behind a horizontal scroll bar.
+        self.setWordWrap(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._drawing = False
         stack.changed.connect(self._redraw)
         stack.selected.connect(self._select)

@@ -14,7 +14,13 @@ import pytest
 from deeptrance_gui.core.analysis import analyse
 from deeptrance_gui.core.analysis.transcribe import transcribe
 from deeptrance_gui.core.audio.clip import AudioClip
-from deeptrance_gui.core.band.cover import cover_arrangement, parse_cover_amount, without_drums
+from deeptrance_gui.core.band.cover import (
+    HPSS_KERNEL,
+    cover_arrangement,
+    median_along,
+    parse_cover_amount,
+    without_drums,
+)
 from deeptrance_gui.core.dream.export import export_take, plan_export
 from deeptrance_gui.core.dream.settings import DreamSettings, Objective
 from deeptrance_gui.core.dream.takes import DreamRequest, read_sidecar, sidecar_path
@@ -59,6 +65,15 @@ def test_the_lead_plays_the_melody_and_the_bass_the_bassline(generated: tuple) -
     figured = {n.key % 12 for v in parts["bass"].variants[1:] for n in v.notes}
     allowed = {(t.key + i) % 12 for t in transcription.bass for i in (0, 7)}
     assert figured and figured <= allowed
+
+
+def test_the_median_along_one_axis_is_the_two_dimensional_filter_with_a_line_footprint() -> None:
+    from scipy.ndimage import median_filter
+
+    magnitude = np.abs(np.random.default_rng(3).standard_normal((40, 90))).astype(np.float32)
+    for axis, size in ((1, (1, HPSS_KERNEL)), (0, (HPSS_KERNEL, 1))):
+        expected = median_filter(magnitude, size=size, mode="nearest")
+        assert np.array_equal(median_along(magnitude, axis=axis), expected)
 
 
 def test_drums_come_out_and_the_harmony_stays() -> None:

@@ -102,6 +102,14 @@ def test_keep_whats_done_makes_a_take_of_the_dreamed_part(qtbot, window: MainWin
     assert window.take_list.count() == 1
     qtbot.waitUntil(lambda: not window.session.dreaming, timeout=5_000)
     agree(window)
+    # In a narrow dock the take's whole name shows, wrapped, with no horizontal scrolling.
+    listing = window.take_list
+    listing.setFixedWidth(90)
+    item, metrics = listing.item(0), listing.fontMetrics()
+    assert metrics.horizontalAdvance(take.name) > listing.viewport().width()
+    qtbot.waitUntil(lambda: listing.visualItemRect(item).height() >= 2 * metrics.height(), timeout=2_000)
+    assert listing.visualItemRect(item).width() <= listing.viewport().width()
+    assert not listing.horizontalScrollBar().isVisible()
     # The window that was dreamed changed; the window never reached stays the original (up to
     # the one loudness-matching gain applied to the whole region).
     original = window.session.track.clip.samples
