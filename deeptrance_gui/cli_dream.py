@@ -81,16 +81,22 @@ def run_request(clip: Any, request: Any, *, progress: bool = True) -> Any:
     """Run a :class:`DreamRequest` to its final step, with a progress bar on stderr."""
     from tqdm import tqdm
 
+    from deeptrance_gui.core.dream.cost import progress_line
     from deeptrance_gui.core.model.loading import load_model
     from deeptrance_gui.core.modes import dream_request
 
     # Nobody listens to a headless dream: each window is rendered once (same result, less work).
     steps = dream_request(clip, request, load_model=load_model, live=False)
-    final = None
-    with tqdm(total=None, unit="it", disable=not progress, file=sys.stderr, leave=False) as bar:
+    final, first_elapsed_s = None, None
+    # The window's progress line, not tqdm's own rate and ETA: those count the set-up (models,
+    # analysis, the first window) as an iteration and promised 45 minutes for an 80-s cover.
+    bar_format = "{bar:24}| {desc} · {elapsed} so far"
+    with tqdm(total=None, disable=not progress, file=sys.stderr, leave=False, bar_format=bar_format) as bar:
         for step in steps:
+            if step.iteration == 1:
+                first_elapsed_s = step.elapsed_s
             bar.total = step.total_iterations
-            bar.set_postfix(objective=f"{step.objective:.3f}")
+            bar.set_description_str(progress_line(step, first_elapsed_s=first_elapsed_s), refresh=False)
             bar.update(1)
             final = step
     if final is None or not final.final:

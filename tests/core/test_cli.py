@@ -83,6 +83,17 @@ def test_dream_writes_take_and_sidecar_reproduces_it(capsys: pytest.CaptureFixtu
     assert sf.info(again).subtype == "FLOAT"
 
 
+def test_dream_progress_is_the_windows_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """The CLI's progress shows the same line as the window (core/dream/cost.py), not tqdm's
+    rate and ETA, which counted the set-up as an iteration."""
+    source = FIXTURES / "audio" / "rock_riff.flac"
+    assert main(["dream", str(source), "-o", str(tmp_path / "t.wav"), "--toward", "rock", "--iterations", "3"]) == 0
+    err = capsys.readouterr().err
+    lines = [part.strip() for part in err.replace("\n", "\r").split("\r") if "iteration" in part]
+    assert lines and "iteration 3/3 · objective" in lines[-1] and "ETA 0 s" in lines[-1]
+    assert "it/s" not in err and "s/it" not in err
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [

@@ -52,6 +52,13 @@ def remaining_s(step: DreamStep, *, first_elapsed_s: float | None) -> float:
     return (step.elapsed_s - first_elapsed_s) / (step.iteration - 1) * left
 
 
+def progress_line(step: DreamStep, *, first_elapsed_s: float | None) -> str:
+    """'iteration 3/20 · objective 1.234 · ETA 12 s': a running dream's progress, as the window
+    and the CLI show it (the ETA from :func:`remaining_s`)."""
+    eta = remaining_s(step, first_elapsed_s=first_elapsed_s)
+    return f"iteration {step.iteration}/{step.total_iterations} · objective {step.objective:.3f} · ETA {eta:.0f} s"
+
+
 def _clock(seconds: float) -> str:
     minutes, secs = divmod(seconds, 60)
     return f"{int(minutes)}:{secs:04.1f}"

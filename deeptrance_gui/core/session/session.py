@@ -478,11 +478,10 @@ class Session:
 
     def progress(self, step: DreamStep) -> str:
         """'iteration 3/20 · objective 1.234 · ETA 12 s' for a step of the running dream."""
-        from deeptrance_gui.core.dream.cost import remaining_s
+        from deeptrance_gui.core.dream.cost import progress_line
 
         first = None if self._dream is None else self._dream.first_step_elapsed_s
-        eta = remaining_s(step, first_elapsed_s=first)
-        return f"iteration {step.iteration}/{step.total_iterations} · objective {step.objective:.3f} · ETA {eta:.0f} s"
+        return progress_line(step, first_elapsed_s=first)
 
     def _dream_step(self, step: DreamStep | None) -> None:
         running = self._dream
