@@ -8,8 +8,8 @@ voiced only where it sounds partials a line above it would not explain) and the 
 plain magnitude so the loudest line wins, with the bass's harmonics removed so the bass is not
 heard as a tune). Notes are then laid on the beat grid: a slot (eighths, triplets or
 sixteenths, whichever fits the tune; a beat for the bass) is a note when most of its frames
-are voiced, its pitch the median of those frames; equal pitches
-in a row become one note unless the pitch's energy starts again. Why not a network: no
+are voiced, its pitch the median of those frames; equal pitches in a row become one note unless
+the pitch's energy starts again. Why not a network: no
 maintained melody-transcription model ships weights in a package we can install (basic-pitch's
 wheel is TensorFlow/ONNX/CoreML only and polyphonic; CREPE and SPICE are monophonic and would
 need the melody separated first); a salience tracker on the project's own STFT is small,
@@ -44,7 +44,7 @@ MELODY_SUBDIVISIONS = (2, 3, 4)
 GRID_TOLERANCE_S = 0.035
 #: The bass is voiced only where it sounds partials of its own, each test at least this share
 #: of the partials a line above it would explain: :func:`_own_partials`.
-BASS_ODD_SHARE = 0.1
+BASS_OWN_PARTIALS_SHARE = 0.1
 #: The bass harmonics notched out of the melody's spectrum (:func:`_bass_notch`).
 BASS_NOTCH_HARMONICS = 4
 #: A slot is a note when at least this share of its frames is voiced.
@@ -95,6 +95,24 @@ class Transcription:
         return Transcription(cut(self.melody), cut(self.bass), self.voiced_share)
 
 
+def _hz(keys: Float64) -> Float64:
+    """MIDI keys (fractional) in Hz."""
+    hz: Float64 = 440.0 * 2.0 ** ((keys - 69.0) / 12.0)
+    return hz
+
+
+def _at_harmonic(magnitude: Float64, pitch: Float64, harmonic: int, *, n_fft: int, spread: int = 0) -> Float64:
+    """Per frame, ``magnitude`` (bins, frames) at the ``harmonic`` of the tracked ``pitch``
+    (MIDI, one per frame): the nearest bin, or the peak within ±``spread`` bins of it."""
+    centre = np.round(harmonic * _hz(pitch) / (ANALYSIS_RATE_HZ / n_fft)).astype(np.int64)
+    frames = np.arange(pitch.size)
+    top = magnitude.shape[0] - 1
+    around: Float64 = np.max(
+        [magnitude[np.clip(centre + d, 0, top), frames] for d in range(-spread, spread + 1)], axis=0
+    )
+    return around
+
+
 def _whitened(magnitude: Float64, n_fft: int) -> Float64:
     """``magnitude`` (bins, frames), an |STFT| of ``n_fft`` points, divided by its smoothed
     spectral envelope (so timbre weighs less than pitch)."""
@@ -108,7 +126,7 @@ def _whitened(magnitude: Float64, n_fft: int) -> Float64:
 def _salience(spectrum: Float64, *, n_fft: int, keys: tuple[int, int], harmonics: int) -> tuple[Float64, Float64]:
     """Harmonic-sum salience, shape (pitches, frames), and the pitch grid in MIDI keys."""
     grid = np.arange(keys[0] - 0.5, keys[1] + 0.5, 1.0 / STEPS_PER_SEMITONE)
-    f0 = 440.0 * 2.0 ** ((grid - 69.0) / 12.0)
+    f0 = _hz(grid)
     bin_hz = ANALYSIS_RATE_HZ / n_fft
     salience = np.zeros((grid.size, spectrum.shape[1]))
     top = spectrum.shape[0] - 1
@@ -132,7 +150,7 @@ def _bass_notch(pitch: Float64, voiced: Float64, *, n_bins: int) -> Float64:
     (pingus-1), 0.70 / 0.70 / 0.87 / 0.87 / 0.73 / 0.45 (pingus-4) and 0.09–0.12 (pingus-5)."""
     bin_hz = ANALYSIS_RATE_HZ / MELODY_N_FFT
     gains = np.ones((n_bins, pitch.size))
-    f0 = 440.0 * 2.0 ** ((pitch - 69.0) / 12.0)
+    f0 = _hz(pitch)
     bins = np.arange(n_bins)[:, None]
     for h in range(1, BASS_NOTCH_HARMONICS + 1):
         near = (np.abs(bins - h * f0[None, :] / bin_hz) <= 1.5) & (voiced[None, :] > 0)
@@ -143,7 +161,7 @@ def _bass_notch(pitch: Float64, voiced: Float64, *, n_bins: int) -> Float64:
 def _own_partials(magnitude: Float64, pitch: Float64, *, n_fft: int) -> Float64:
     """Per frame (1.0 or 0.0), whether the tracked bass ``pitch`` (MIDI) sounds partials of its
     own, not only those of a line above it. With h1…h4 its first four harmonics (plain
-    ``magnitude``, the peak within ±2 bins), both of: max(h1, h3) ≥ :data:`BASS_ODD_SHARE` ·
+    ``magnitude``, the peak within ±2 bins), both of: max(h1, h3) ≥ :data:`BASS_OWN_PARTIALS_SHARE` ·
     max(h2, h4) (not only an octave's partials) and max(h1, h2, h4) ≥ that share · h3 (not only a
     twelfth's).
 
@@ -154,35 +172,19 @@ def _own_partials(magnitude: Float64, pitch: Float64, *, n_fft: int) -> Float64:
     the transcribed notes of the 14 evaluation excerpts scored a median melody presence of
     0.21 / 0.35 / 0.36 (square, overdriven guitar, fiddle) before this check and 0.77 / 0.73 /
     0.74 with it (both with the eight-harmonic notch of the time), where the originals' own
-    notes reached 0.81. Requiring the fundamental instead
-    lost pingus-4's real bass, whose fundamental is weak: its full-mix melody F fell from 0.70
-    to 0.18 (with this check it stays 0.70)."""
-    bin_hz = ANALYSIS_RATE_HZ / n_fft
-    f0 = 440.0 * 2.0 ** ((pitch - 69.0) / 12.0)
-    frames = np.arange(pitch.size)
-    top = magnitude.shape[0] - 1
-
-    def near(h: int) -> Float64:
-        centre = np.round(h * f0 / bin_hz).astype(np.int64)
-        around: Float64 = np.max([magnitude[np.clip(centre + d, 0, top), frames] for d in range(-2, 3)], axis=0)
-        return around
-
-    h1, h2, h3, h4 = (near(h) for h in (1, 2, 3, 4))
-    not_all_even = np.maximum(h1, h3) >= BASS_ODD_SHARE * np.maximum(h2, h4)
-    not_all_thirds = np.maximum(np.maximum(h1, h2), h4) >= BASS_ODD_SHARE * h3
+    notes reached 0.81. Requiring the fundamental instead lost pingus-4's real bass, whose
+    fundamental is weak: its full-mix melody F fell from 0.70 to 0.18 (with this check it stays
+    0.70)."""
+    h1, h2, h3, h4 = (_at_harmonic(magnitude, pitch, h, n_fft=n_fft, spread=2) for h in (1, 2, 3, 4))
+    not_all_even = np.maximum(h1, h3) >= BASS_OWN_PARTIALS_SHARE * np.maximum(h2, h4)
+    not_all_thirds = np.maximum(np.maximum(h1, h2), h4) >= BASS_OWN_PARTIALS_SHARE * h3
     own: Float64 = (not_all_even & not_all_thirds).astype(np.float64)
     return own
 
 
 def _pitch_energy(raw: Float64, pitch: Float64) -> Float64:
     """Per frame, the magnitude at the tracked pitch's first three harmonics (re-attacks)."""
-    bin_hz = ANALYSIS_RATE_HZ / MELODY_N_FFT
-    f0 = 440.0 * 2.0 ** ((pitch - 69.0) / 12.0)
-    frames = np.arange(pitch.size)
-    energy = np.zeros(pitch.size)
-    for h in (1, 2, 3):
-        index = np.minimum(np.round(h * f0 / bin_hz).astype(np.int64), raw.shape[0] - 1)
-        energy += raw[index, frames]
+    energy: Float64 = sum((_at_harmonic(raw, pitch, h, n_fft=MELODY_N_FFT) for h in (1, 2, 3)), np.zeros(pitch.size))
     return energy
 
 
