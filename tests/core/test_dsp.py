@@ -52,6 +52,17 @@ def test_loudness_equals_pyloudnorm(rate: int, channels: int, duration_s: float)
     assert integrated_loudness_lufs(x, sample_rate_hz=rate) == pytest.approx(expected, abs=1e-6)
 
 
+def test_loudness_carries_the_filter_across_chunks() -> None:
+    """30 s at 44.1 kHz is filtered in two chunks (2^20 samples); a DC offset under quiet noise
+    makes the high-pass stage ring if its state were not carried over the boundary."""
+    rng = np.random.default_rng(0)
+    x = (0.5 + 0.01 * rng.standard_normal((2, 30 * 44_100))).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = pyloudnorm.Meter(44_100).integrated_loudness(x.T.astype(np.float64))
+    assert integrated_loudness_lufs(x, sample_rate_hz=44_100) == pytest.approx(expected, abs=1e-6)
+
+
 @pytest.mark.parametrize("rate", [16_000, 44_100])
 def test_k_weighting_power_predicts_loudness_differences(rate: int) -> None:
     """Sines of equal amplitude differ in LUFS by the K-weighting's power gain at their frequency

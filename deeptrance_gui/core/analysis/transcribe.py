@@ -32,7 +32,8 @@ from deeptrance_gui.core.dsp.stft import stft
 MELODY_KEYS = (55, 84)  # G3–C6: a voice or a lead line
 BASS_KEYS = (28, 52)  # E1–E3
 STEPS_PER_SEMITONE = 3
-HARMONICS = 8
+HARMONICS = 8  # the melody's harmonic sum
+BASS_HARMONICS = 4  # the bass's (its whitened spectrum is read up to E3's fourth)
 HARMONIC_WEIGHT = 0.8
 MELODY_N_FFT, BASS_N_FFT = 2048, 8192
 HOP = 256  # 11.6 ms at 22.05 kHz
@@ -113,13 +114,21 @@ def _at_harmonic(magnitude: Float64, pitch: Float64, harmonic: int, *, n_fft: in
     return around
 
 
-def _whitened(magnitude: Float64, n_fft: int) -> Float64:
+def _whitened(magnitude: Float64, n_fft: int, *, top_hz: float) -> Float64:
     """``magnitude`` (bins, frames), an |STFT| of ``n_fft`` points, divided by its smoothed
-    spectral envelope (so timbre weighs less than pitch)."""
+    spectral envelope (so timbre weighs less than pitch), up to the first bin at or above
+    ``top_hz``: shape (bins up to there, frames).
+
+    Only those bins are whitened (the envelope there is the same as over the whole spectrum:
+    the rows the smoothing reaches are kept): the bass reads four harmonics of E3 out of 4097
+    bins, and whitening all of them was most of a transcription's time."""
     from scipy.ndimage import uniform_filter1d
 
-    envelope = uniform_filter1d(magnitude, size=max(3, n_fft // 256), axis=0, mode="constant")
-    whitened: Float64 = magnitude / (envelope + 1e-3 * float(magnitude.max(initial=1e-12)) + 1e-12)
+    size = max(3, n_fft // 256)
+    rows = min(magnitude.shape[0], int(np.ceil(top_hz / (ANALYSIS_RATE_HZ / n_fft))) + 2)
+    reach = magnitude[: min(magnitude.shape[0], rows + size)]
+    envelope = uniform_filter1d(reach, size=size, axis=0, mode="constant")[:rows]
+    whitened: Float64 = magnitude[:rows] / (envelope + 1e-3 * float(magnitude.max(initial=1e-12)) + 1e-12)
     return whitened
 
 
@@ -301,7 +310,10 @@ def _lines(mono: FloatArray) -> _Lines:
     of it, :func:`_own_partials`; with four bass harmonics notched, :func:`_bass_notch`, the full
     mix 0.59/0.87/0.11 and the lead alone 1.00/1.00/0.99)."""
     low = np.abs(stft(mono, n_fft=BASS_N_FFT, hop=HOP)[0]).astype(np.float64)
-    bass_sal, bass_grid = _salience(_whitened(low, BASS_N_FFT), n_fft=BASS_N_FFT, keys=BASS_KEYS, harmonics=4)
+    bass_top_hz = BASS_HARMONICS * float(_hz(np.array(BASS_KEYS[1] + 0.5)))
+    bass_sal, bass_grid = _salience(
+        _whitened(low, BASS_N_FFT, top_hz=bass_top_hz), n_fft=BASS_N_FFT, keys=BASS_KEYS, harmonics=BASS_HARMONICS
+    )
     raw = np.abs(stft(mono, n_fft=MELODY_N_FFT, hop=HOP)[0]).astype(np.float64)
     n = min(bass_sal.shape[1], raw.shape[1])
     bass_sal, raw, low = bass_sal[:, :n], raw[:, :n], low[:, :n]
