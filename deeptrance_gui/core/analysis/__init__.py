@@ -125,7 +125,7 @@ def _analyse(clip: AudioClip) -> MusicalAnalysis:
     tempo, clarity = estimate_tempo(envelope)
     if tempo <= 0 or clarity < MIN_PULSE_CLARITY:
         raise AnalysisError(
-            "no steady beat found: the band dream needs a pulse; try the genre dream, or a region with a clear beat"
+            "no steady beat found: a band or cover dream needs a pulse; try the genre dream, or a region with a clear beat"
         )
     beats = track_beats(envelope, tempo)
     if beats.size < 2:
