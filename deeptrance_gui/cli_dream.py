@@ -98,6 +98,8 @@ def run_request(clip: Any, request: Any, *, progress: bool = True) -> Any:
             bar.total = step.total_iterations
             bar.set_description_str(progress_line(step, first_elapsed_s=first_elapsed_s), refresh=False)
             bar.update(1)
+            if step.final:  # update() draws at most every 0.1 s: the last line would be skipped
+                bar.refresh()
             final = step
     if final is None or not final.final:
         raise DreamError("the dream stopped before it finished")

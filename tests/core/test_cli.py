@@ -83,9 +83,14 @@ def test_dream_writes_take_and_sidecar_reproduces_it(capsys: pytest.CaptureFixtu
     assert sf.info(again).subtype == "FLOAT"
 
 
-def test_dream_progress_is_the_windows_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_dream_progress_is_the_windows_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The CLI's progress shows the same line as the window (core/dream/cost.py), not tqdm's
-    rate and ETA, which counted the set-up as an iteration."""
+    rate and ETA, which counted the set-up as an iteration; its last line is the finished dream
+    however fast the iterations come (tqdm draws at most every ``mininterval``: made long here,
+    this failed when two iterations fell within 0.1 s)."""
+    monkeypatch.setenv("TQDM_MININTERVAL", "100")
     source = FIXTURES / "audio" / "rock_riff.flac"
     assert main(["dream", str(source), "-o", str(tmp_path / "t.wav"), "--toward", "rock", "--iterations", "3"]) == 0
     err = capsys.readouterr().err
