@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from deeptrance_gui.core.analysis import analyse
-from deeptrance_gui.core.analysis.transcribe import transcribe
+from deeptrance_gui.core.analysis.transcribe import TranscribedNote, transcribe
 from deeptrance_gui.core.audio.clip import AudioClip
 from deeptrance_gui.core.band.cover import (
     HPSS_KERNEL,
@@ -85,6 +85,25 @@ def test_drums_come_out_and_the_harmony_stays() -> None:
     left = float(np.sum(harmonic * drums) / np.sum(drums**2))
     kept = float(np.sum(harmonic * melodic.samples) / np.sum(melodic.samples**2))
     assert kept > 0.7 and left < 0.35  # most of the tonal part stays, most of the drums go
+
+
+def test_the_originals_tune_can_be_kept_in_front_of_its_accompaniment() -> None:
+    """Under a cover the original's transcribed tune is spared the cover amount: its partials
+    are raised, its accompaniment (a bass on other pitches) is not."""
+    both, notes = song(5, bars=4, drums=False)
+    tune, _ = song(5, bars=4, drums=False, bass=False)
+    bass = both.samples - tune.samples
+    melody = tuple(TranscribedNote(a, b - a, key, 1.0) for a, b, key in notes["melody"])
+    rate = both.sample_rate_hz
+
+    def share(out: np.ndarray, part: np.ndarray) -> float:
+        return float(np.sum(out * part) / np.sum(part**2))
+
+    plain = without_drums(both.samples, sample_rate_hz=rate)
+    kept = without_drums(both.samples, sample_rate_hz=rate, melody=melody, melody_gain_db=6.0)
+    assert share(kept, tune.samples) / share(plain, tune.samples) > 1.7  # ≈ 2 (6 dB)
+    assert share(kept, bass) / share(plain, bass) < 1.3  # only where its partials meet the tune's
+    assert np.array_equal(without_drums(both.samples, sample_rate_hz=rate, melody=melody), plain)
 
 
 def test_a_cover_is_deterministic_and_its_exports_carry_the_melody(generated: tuple, tmp_path: Path) -> None:
