@@ -96,8 +96,8 @@ class Transcription:
         return Transcription(cut(self.melody), cut(self.bass), self.voiced_share)
 
 
-def _hz(keys: Float64) -> Float64:
-    """MIDI keys (fractional) in Hz."""
+def key_to_hz(keys: Float64) -> Float64:
+    """MIDI keys (fractional), any shape, in Hz (A4 = key 69 = 440 Hz)."""
     hz: Float64 = 440.0 * 2.0 ** ((keys - 69.0) / 12.0)
     return hz
 
@@ -105,7 +105,7 @@ def _hz(keys: Float64) -> Float64:
 def _at_harmonic(magnitude: Float64, pitch: Float64, harmonic: int, *, n_fft: int, spread: int = 0) -> Float64:
     """Per frame, ``magnitude`` (bins, frames) at the ``harmonic`` of the tracked ``pitch``
     (MIDI, one per frame): the nearest bin, or the peak within ±``spread`` bins of it."""
-    centre = np.round(harmonic * _hz(pitch) / (ANALYSIS_RATE_HZ / n_fft)).astype(np.int64)
+    centre = np.round(harmonic * key_to_hz(pitch) / (ANALYSIS_RATE_HZ / n_fft)).astype(np.int64)
     frames = np.arange(pitch.size)
     top = magnitude.shape[0] - 1
     around: Float64 = np.max(
@@ -135,7 +135,7 @@ def _whitened(magnitude: Float64, n_fft: int, *, top_hz: float) -> Float64:
 def _salience(spectrum: Float64, *, n_fft: int, keys: tuple[int, int], harmonics: int) -> tuple[Float64, Float64]:
     """Harmonic-sum salience, shape (pitches, frames), and the pitch grid in MIDI keys."""
     grid = np.arange(keys[0] - 0.5, keys[1] + 0.5, 1.0 / STEPS_PER_SEMITONE)
-    f0 = _hz(grid)
+    f0 = key_to_hz(grid)
     bin_hz = ANALYSIS_RATE_HZ / n_fft
     salience = np.zeros((grid.size, spectrum.shape[1]))
     top = spectrum.shape[0] - 1
@@ -159,7 +159,7 @@ def _bass_notch(pitch: Float64, voiced: Float64, *, n_bins: int) -> Float64:
     (pingus-1), 0.70 / 0.70 / 0.87 / 0.87 / 0.73 / 0.45 (pingus-4) and 0.09–0.12 (pingus-5)."""
     bin_hz = ANALYSIS_RATE_HZ / MELODY_N_FFT
     gains = np.ones((n_bins, pitch.size))
-    f0 = _hz(pitch)
+    f0 = key_to_hz(pitch)
     bins = np.arange(n_bins)[:, None]
     for h in range(1, BASS_NOTCH_HARMONICS + 1):
         near = (np.abs(bins - h * f0[None, :] / bin_hz) <= 1.5) & (voiced[None, :] > 0)
@@ -310,7 +310,7 @@ def _lines(mono: FloatArray) -> _Lines:
     of it, :func:`_own_partials`; with four bass harmonics notched, :func:`_bass_notch`, the full
     mix 0.59/0.87/0.11 and the lead alone 1.00/1.00/0.99)."""
     low = np.abs(stft(mono, n_fft=BASS_N_FFT, hop=HOP)[0]).astype(np.float64)
-    bass_top_hz = BASS_HARMONICS * float(_hz(np.array(BASS_KEYS[1] + 0.5)))
+    bass_top_hz = BASS_HARMONICS * float(key_to_hz(np.array(BASS_KEYS[1] + 0.5)))
     bass_sal, bass_grid = _salience(
         _whitened(low, BASS_N_FFT, top_hz=bass_top_hz), n_fft=BASS_N_FFT, keys=BASS_KEYS, harmonics=BASS_HARMONICS
     )

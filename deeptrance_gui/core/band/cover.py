@@ -30,7 +30,7 @@ from dataclasses import replace
 import numpy as np
 
 from deeptrance_gui.core.analysis import MusicalAnalysis
-from deeptrance_gui.core.analysis.transcribe import TranscribedNote, Transcription, transcribe
+from deeptrance_gui.core.analysis.transcribe import TranscribedNote, Transcription, key_to_hz, transcribe
 from deeptrance_gui.core.audio.clip import FloatArray
 from deeptrance_gui.core.band import instruments as gm
 from deeptrance_gui.core.band.arrange import BASS, STYLES, Arrangement, Note, Part, PartVariant, arrange, style_for
@@ -245,8 +245,8 @@ def melody_comb(
     note plays, else 0. Shape (bins, frames)."""
     comb = np.zeros((n_bins, n_frames), dtype=np.float32)
     bin_hz = sample_rate_hz / HPSS_N_FFT
-    for note in melody:
-        f0_hz = 440.0 * 2.0 ** ((note.key - 69) / 12)
+    f0s_hz = key_to_hz(np.array([note.key for note in melody], dtype=np.float64))
+    for note, f0_hz in zip(melody, f0s_hz, strict=True):
         a = max(0, int(note.start_s * sample_rate_hz / HPSS_HOP))
         b = min(n_frames, int(np.ceil((note.start_s + note.duration_s) * sample_rate_hz / HPSS_HOP)) + 1)
         for h in range(1, MELODY_HARMONICS + 1):

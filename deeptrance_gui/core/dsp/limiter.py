@@ -112,8 +112,8 @@ def match_and_limit(
     -------
     numpy.ndarray
         float32, shape (channels, frames), finite; within ``MATCH_TOLERANCE_LU`` of
-        ``reference_lufs`` unless that needs more than ``MATCH_PASSES`` steps of at most
-        ``MAX_STEP_DB`` each.
+        ``reference_lufs`` unless that needs more than ``MATCH_PASSES`` passes (the first
+        gains the whole difference, each later one at most ``MAX_STEP_DB``).
     """
     out = np.asarray(samples, dtype=np.float32) if in_place else np.array(samples, dtype=np.float32)
     np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0, copy=False)
