@@ -245,6 +245,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
                     seconds=seconds,
                     seconds_per_iteration=seconds / final.iteration,
                 )
+                if final.band is not None:  # what each part played ("lead: melody-as-played")
+                    row["parts"] = list(final.band.lanes().labels)
                 rows.append(row)
                 if not (args.json and identity is not None):  # a cover's JSON row waits for its identity
                     print(json.dumps(row) if args.json else _format_row(row), flush=True)

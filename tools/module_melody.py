@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from deeptrance_gui.core.analysis import analyse  # noqa: E402
-from deeptrance_gui.core.analysis.transcribe import TranscribedNote, transcribe  # noqa: E402
+from deeptrance_gui.core.analysis.transcribe import TranscribedNote, Transcription, transcribe  # noqa: E402
 from deeptrance_gui.core.audio.clip import AudioClip  # noqa: E402
 
 RATE_HZ = 44_100
@@ -122,15 +122,15 @@ def score(found: tuple[TranscribedNote, ...], truth: list[tuple[float, float, in
     return float(p), float(r), float(f)
 
 
-def melody_of(samples: np.ndarray, start_s: float, beats_of: np.ndarray) -> tuple[TranscribedNote, ...]:
-    """The transcribed melody of ``samples`` from ``start_s``, on the beats of ``beats_of`` (the
-    full mix: a lead alone has no drums to track)."""
+def melody_of(samples: np.ndarray, start_s: float, beats_of: np.ndarray) -> Transcription:
+    """The transcription of ``samples`` from ``start_s``, on the beats of ``beats_of`` (the full
+    mix: a lead alone has no drums to track)."""
 
     def excerpt(audio: np.ndarray) -> AudioClip:
         return AudioClip(np.ascontiguousarray(audio[:, round(start_s * RATE_HZ) :]), RATE_HZ)
 
     beats = analyse(excerpt(beats_of)).beat_times_s
-    return transcribe(excerpt(samples).samples, sample_rate_hz=RATE_HZ, beat_times_s=beats).melody
+    return transcribe(excerpt(samples).samples, sample_rate_hz=RATE_HZ, beat_times_s=beats)
 
 
 def main() -> int:
@@ -158,11 +158,13 @@ def main() -> int:
     truth.sort()
     solo, _ = render(args.module, end_s=args.end, solo=lead)
     solo_found = melody_of(solo, args.start, mix)
-    shift = max(range(-24, 25), key=lambda s: score(solo_found, truth, shift=s)[2])
+    shift = max(range(-24, 25), key=lambda s: score(solo_found.melody, truth, shift=s)[2])
     mix_found = melody_of(mix, args.start, mix)
     print(f"{args.module.name} {args.start:g}–{args.end:g} s, lead channels {sorted(lead)}: {len(truth)} notes; tuning {shift:+d} semitones")
-    print("  the lead alone: P {:.2f} R {:.2f} F {:.2f}".format(*score(solo_found, truth, shift=shift)))
-    print("  the full mix:   P {:.2f} R {:.2f} F {:.2f}".format(*score(mix_found, truth, shift=shift)))
+    for name, found in (("the lead alone", solo_found), ("the full mix", mix_found)):
+        grid, played = score(found.melody, truth, shift=shift), score(found.phrased, truth, shift=shift)
+        print(f"  {name + ':':16s} on the grid P {grid[0]:.2f} R {grid[1]:.2f} F {grid[2]:.2f}; "
+              f"as played P {played[0]:.2f} R {played[1]:.2f} F {played[2]:.2f}")  # fmt: skip
     return 0
 
 

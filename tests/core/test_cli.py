@@ -203,6 +203,7 @@ def test_evaluate_reports_the_judge_panel_per_band_level(capsys: pytest.CaptureF
         assert row["verdict"] in ("confirmed by both", "confirmed by one", "partly heard", "not heard")
         assert 0.0 <= row["chroma_similarity"] <= 1.0 and row["true_peak_dbtp"] <= -1.0 + 1e-3
         assert abs(row["delta_lu"]) <= 0.5
+        assert [label.split(":")[0] for label in row["parts"]] == ["drums", "bass", "harmony", "lead"]
     assert main([*args[:-2], "--out-dir", str(tmp_path / "out2")]) == 0
     summary = capsys.readouterr().out
     assert "band level -9 dB: confirmed by one judge" in summary and "band level -3 dB" in summary

@@ -5,11 +5,11 @@ into someone else's. A cover carries the song instead: its melody and bassline a
 (:mod:`deeptrance_gui.core.analysis.transcribe`); the style's lead instrument plays the melody
 and its bass the bassline (in the style's rhythm, or as played), with the band's harmony and
 drums on the track's beats and chords. The dream keeps choosing among variants (how closely the
-lead and bass follow the transcription: as played, doubled an octave up, held; the style's
-figures on the bassline) and shapes levels and EQ, exactly as the band dream does
-(:class:`~deeptrance_gui.core.band.dream.BandPlayAlong`), except that the lead, which carries
-the tune, starts as loud as the loudest other part and is never levelled under it, and that
-the objective also asks the mix to keep the original's chroma (:data:`KEEP_SONG`,
+lead and bass follow the transcription: the tune as the original phrases it or an octave up,
+on the beat grid or held; the bassline as played or in the style's figures) and shapes levels
+and EQ, exactly as the band dream does (:class:`~deeptrance_gui.core.band.dream.BandPlayAlong`),
+except that the lead, which carries the tune, starts as loud as the loudest other part and is
+never levelled under it, and that the objective also asks the mix to keep the original's chroma (:data:`KEEP_SONG`,
 :mod:`~deeptrance_gui.core.band.keep_song`): pushed toward the style alone, the dream spent the
 band's loudness where it hid the song (a metal cover at +12 dB was nearest to its own original
 in 2 of 14 cases).
@@ -114,20 +114,26 @@ def _transposed(key: int, low: int, high: int) -> int:
     return key
 
 
-def _melody_variants(melody: tuple[TranscribedNote, ...], program: int) -> tuple[PartVariant, ...]:
-    def notes(shift: int, *, held: bool) -> tuple[Note, ...]:
+def _melody_variants(transcription: Transcription, program: int) -> tuple[PartVariant, ...]:
+    """The lead's ways to play the tune: as played (the original's phrasing, off the grid where
+    it is), that an octave up, on the beat grid, and on the grid held to the next note."""
+
+    def notes(melody: tuple[TranscribedNote, ...], shift: int, *, held: bool, gap: float) -> tuple[Note, ...]:
         out = []
         for i, n in enumerate(melody):
             end = melody[i + 1].start_s if held and i + 1 < len(melody) else n.start_s + n.duration_s
-            duration = max(0.05, (end - n.start_s) * (0.98 if held else 0.9))
+            duration = max(0.04, (end - n.start_s) * (0.98 if held else gap))
             velocity = int(np.clip(70 + 40 * n.salience, 60, 115))
             out.append(Note(n.start_s, duration, _transposed(n.key, *LEAD_KEYS) + shift, velocity))
         return tuple(out)
 
+    # As played, notes follow one another (the line moved): a short gap, not a grid's 10 %.
+    played, grid = transcription.phrased, transcription.melody
     return (
-        PartVariant("melody", 0, program, notes(0, held=False)),
-        PartVariant("melody-held", 0, program, notes(0, held=True)),
-        PartVariant("melody-octave-up", 0, program, notes(12, held=False)),
+        PartVariant("melody-as-played", 0, program, notes(played, 0, held=False, gap=0.95)),
+        PartVariant("melody-as-played-octave-up", 0, program, notes(played, 12, held=False, gap=0.95)),
+        PartVariant("melody-on-grid", 0, program, notes(grid, 0, held=False, gap=0.9)),
+        PartVariant("melody-on-grid-held", 0, program, notes(grid, 0, held=True, gap=0.9)),
     )
 
 
@@ -216,7 +222,7 @@ def cover_arrangement(
     bass = Part(
         "bass", _bass_variants(transcription.bass, analysis, spec.bass, spec.bass_program, duration_s), bass_db
     )
-    lead = Part("lead", _melody_variants(transcription.melody, lead_program), lead_db, carries_tune=True)
+    lead = Part("lead", _melody_variants(transcription, lead_program), lead_db, carries_tune=True)
     return Arrangement(band.style, band.tempo_bpm, (parts["drums"], bass, parts["harmony"], lead), band.bar_starts_s)
 
 
@@ -322,7 +328,7 @@ def cover_dream(call: DreamCall) -> Iterator[DreamStep]:
         )  # fmt: skip
         under = (
             without_drums(
-                original, sample_rate_hz=rate, melody=transcription.melody,
+                original, sample_rate_hz=rate, melody=transcription.phrased,
                 melody_gain_db=MELODY_KEPT_SHARE * settings.band_level_db,
             )
             if settings.band_level_db > 0
