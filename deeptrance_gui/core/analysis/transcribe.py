@@ -9,7 +9,8 @@ plain magnitude so the loudest line wins, with the bass's harmonics removed so t
 heard as a tune). Notes are then laid on the beat grid: a slot (eighths, triplets or
 sixteenths, whichever fits the tune; a beat for the bass) is a note when most of its frames
 are voiced, its pitch the median of those frames; equal pitches in a row become one note unless
-the pitch's energy starts again. Why not a network: no
+the pitch's energy starts again. Beside the grid, the melody as played (:func:`_phrased`): the
+line cut where it changes semitone, off the grid where it is. Why not a network: no
 maintained melody-transcription model ships weights in a package we can install (basic-pitch's
 wheel is TensorFlow/ONNX/CoreML only and polyphonic; CREPE and SPICE are monophonic and would
 need the melody separated first); a salience tracker on the project's own STFT is small,
@@ -304,8 +305,9 @@ def _phrased(pitch: Float64, strength: Float64, voiced: Float64, on_grid: list[T
     (14 of 14; with 40 / 60 / 90 ms as the shortest note 14 / 13 / 9 of 14; with no smoothing,
     11 at 60 ms). On music written on the grid it finds fewer of the written notes than the grid
     does (Pingus modules, full mix, F 0.40 and 0.82 against 0.59 and 0.87: where the lead is
-    weak the line flickers to another voice, which the grid's median hides), so the cover's lead
-    may play either. The line changes pitch a little late (the note before rings on in the
+    weak the line flickers to another voice, which the grid's median hides); in a cover of real
+    music it is the tune that is heard (README), so the cover's lead plays it, and the grid stays
+    for what needs a note per slot (whether there is a tune at all, re-attacks). The line changes pitch a little late (the note before rings on in the
     93-ms window: 33 ms in the median on "pingus-1"); moving each start back to where its pitch's
     energy rises found more written notes there (0.49) but lowered the lone leads' presence
     (median 0.89, 12 of 14), measured on the same late line, and was not kept."""

@@ -5,11 +5,11 @@ into someone else's. A cover carries the song instead: its melody and bassline a
 (:mod:`deeptrance_gui.core.analysis.transcribe`); the style's lead instrument plays the melody
 and its bass the bassline (in the style's rhythm, or as played), with the band's harmony and
 drums on the track's beats and chords. The dream keeps choosing among variants (how closely the
-lead and bass follow the transcription: the tune as the original phrases it, or an octave
-up; the bassline as played or in the style's figures) and shapes levels
-and EQ, exactly as the band dream does (:class:`~deeptrance_gui.core.band.dream.BandPlayAlong`),
-except that the lead, which carries the tune, starts as loud as the loudest other part and is
-never levelled under it, and that the objective also asks the mix to keep the original's chroma (:data:`KEEP_SONG`,
+lead and bass follow the transcription: the tune as the original phrases it, or an octave up;
+the bassline as played or in the style's figures) and shapes levels and EQ, exactly as the band
+dream does (:class:`~deeptrance_gui.core.band.dream.BandPlayAlong`), except that the lead, which
+carries the tune, starts as loud as the loudest other part and is never levelled under it, and
+that the objective also asks the mix to keep the original's chroma (:data:`KEEP_SONG`,
 :mod:`~deeptrance_gui.core.band.keep_song`): pushed toward the style alone, the dream spent the
 band's loudness where it hid the song (a metal cover at +12 dB was nearest to its own original
 in 2 of 14 cases).
