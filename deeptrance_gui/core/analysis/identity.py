@@ -57,9 +57,7 @@ def fingerprint_similarity(a: Float64, b: Float64) -> float:
     mean blockwise cosine under the best of the 12 transpositions."""
     n = min(a.shape[1], b.shape[1])
     a, b = a[:, :n], b[:, :n]
-    # correlation[k] = Σ_t Σ_c a[c, t] · b[c − k, t]: every rotation of b at once.
-    rotated = np.stack([np.roll(b, k, axis=0) for k in range(12)])  # (12, 12, blocks)
-    return float(np.max(np.einsum("ct,kct->k", a, rotated)) / max(n, 1))
+    return max(float(np.sum(a * np.roll(b, k, axis=0))) for k in range(12)) / float(max(n, 1))
 
 
 def cover_similarity(a: FloatArray, b: FloatArray, *, sample_rate_hz: int) -> float:
