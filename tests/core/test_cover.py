@@ -187,6 +187,34 @@ def test_the_cover_keeps_the_song(generated: tuple, monkeypatch: pytest.MonkeyPa
     assert kept >= similarity() + 0.1
 
 
+def test_the_cover_keeps_the_tune_in_front(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the tune's place in front in the objective (``TUNE_FRONT``), the line heard in front
+    of a cover plays the original's tune more often than in the same dream without it, and the
+    dream holds the lead further over the harmony (a tune in sixteenths under a pop band's
+    chords at +6 dB; measured: melody presence 0.98 against 0.92, the lead 4.0 dB over the
+    harmony against 0.8)."""
+    from deeptrance_gui.core.analysis.identity import melody_presence
+    from deeptrance_gui.core.band import cover as cover_module
+
+    clip, _ = song(7, bars=6, per_beat=4)
+    analysis = analyse(clip)
+    melody = transcribe(clip.samples, sample_rate_hz=clip.sample_rate_hz, beat_times_s=analysis.beat_times_s).melody
+    assert cover_module.TUNE_FRONT > 0
+
+    def dreamed() -> tuple[float, float]:
+        _, final = cover(clip, level_db=6.0, toward="pop", iterations=8)
+        levels_db = final.band.levels_db
+        lead_over_harmony_db = float(np.mean(levels_db[3] - levels_db[2]))
+        return melody_presence(final.audio, clip.samples, melody, sample_rate_hz=clip.sample_rate_hz), lead_over_harmony_db
+
+    presence, lead_db = dreamed()
+    monkeypatch.setattr(cover_module, "TUNE_FRONT", 0.0)
+    presence_without, lead_without_db = dreamed()
+    assert presence >= presence_without + 0.03 and lead_db >= lead_without_db + 1.0, (
+        presence, presence_without, lead_db, lead_without_db
+    )  # fmt: skip
+
+
 def test_band_level_above_zero_is_for_covers() -> None:
     with pytest.raises(DreamError, match="cover dream"):
         DreamSettings(mode="band", band_level_db=6.0).validate()

@@ -141,20 +141,41 @@ def _whitened(magnitude: Float64, n_fft: int, *, top_hz: float) -> Float64:
     return whitened
 
 
-def _salience(spectrum: Float64, *, n_fft: int, keys: tuple[int, int], harmonics: int) -> tuple[Float64, Float64]:
-    """Harmonic-sum salience, shape (pitches, frames), and the pitch grid in MIDI keys."""
+def harmonic_sum(
+    *, n_fft: int, keys: tuple[int, int], harmonics: int, n_bins: int | None = None
+) -> tuple[Float64, Float64]:
+    """The harmonic sum as a matrix: salience = matrix @ magnitude spectrum.
+
+    Returns
+    -------
+    matrix, grid
+        Shape (pitches, ``n_bins``, by default n_fft // 2 + 1; partials above the last bin
+        read the last bin): each pitch's first ``harmonics`` partials (weights
+        :data:`HARMONIC_WEIGHT` ** (h − 1), linearly interpolated between bins, at the
+        analysis rate); and the pitch grid in MIDI keys, :data:`STEPS_PER_SEMITONE` per
+        semitone over ``keys``.
+    """
     grid = np.arange(keys[0] - 0.5, keys[1] + 0.5, 1.0 / STEPS_PER_SEMITONE)
     f0 = key_to_hz(grid)
     bin_hz = ANALYSIS_RATE_HZ / n_fft
-    salience = np.zeros((grid.size, spectrum.shape[1]))
-    top = spectrum.shape[0] - 1
+    top = (n_fft // 2 + 1 if n_bins is None else n_bins) - 1
+    matrix = np.zeros((grid.size, top + 1))
+    rows = np.arange(grid.size)
     for h in range(1, harmonics + 1):
         position = np.minimum(h * f0 / bin_hz, top)
         low = np.floor(position).astype(np.int64)
-        frac = (position - low)[:, None]
+        frac = position - low
         high = np.minimum(low + 1, top)
-        salience += HARMONIC_WEIGHT ** (h - 1) * (spectrum[low] * (1 - frac) + spectrum[high] * frac)
-    return salience, grid
+        weight = HARMONIC_WEIGHT ** (h - 1)
+        np.add.at(matrix, (rows, low), weight * (1 - frac))
+        np.add.at(matrix, (rows, high), weight * frac)
+    return matrix, grid
+
+
+def _salience(spectrum: Float64, *, n_fft: int, keys: tuple[int, int], harmonics: int) -> tuple[Float64, Float64]:
+    """Harmonic-sum salience, shape (pitches, frames), and the pitch grid in MIDI keys."""
+    matrix, grid = harmonic_sum(n_fft=n_fft, keys=keys, harmonics=harmonics, n_bins=spectrum.shape[0])
+    return matrix @ spectrum, grid
 
 
 def _bass_notch(pitch: Float64, voiced: Float64, *, n_bins: int) -> Float64:

@@ -36,7 +36,7 @@ loudness, then matches the mix to the original's loudness and limits true peak t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,11 +44,13 @@ import numpy.typing as npt
 import torch
 
 from deeptrance_gui.core.analysis import MusicalAnalysis, analyse
+from deeptrance_gui.core.analysis.transcribe import TranscribedNote
 from deeptrance_gui.core.audio.clip import AudioClip, FloatArray
 from deeptrance_gui.core.band.arrange import Arrangement, style_for
 from deeptrance_gui.core.band.keep_song import SongChroma
 from deeptrance_gui.core.band.render import SoundFont, load_soundfont, render_variant
 from deeptrance_gui.core.band.take import BandTake
+from deeptrance_gui.core.band.tune_front import TuneFront
 from deeptrance_gui.core.dream.engine import Objectives, models_view, prepare
 from deeptrance_gui.core.dream.modes import DreamCall
 from deeptrance_gui.core.dream.parameterisation import DreamRegion, Rendered, Window
@@ -254,11 +256,15 @@ class BandPlayAlong:
         *,
         under: FloatArray | None = None,
         keep_song: float = 0.0,
+        tune: Sequence[TranscribedNote] = (),
+        tune_front: float = 0.0,
     ) -> None:
         """``under``: what the band plays over, (channels, frames) of the region, when it is not
         the region itself (a cover: the original without its drums); the mix is still matched to
         the original's loudness. ``keep_song``: the weight of the mix's chroma similarity to the
-        original in the objective (:mod:`~deeptrance_gui.core.band.keep_song`; 0 = off)."""
+        original in the objective (:mod:`~deeptrance_gui.core.band.keep_song`; 0 = off).
+        ``tune_front``: the weight of the share of the ``tune``'s frames where the mix's line
+        plays the original's (:mod:`~deeptrance_gui.core.band.tune_front`; 0 = off)."""
         rate, duration_s = region.rate_hz, region.duration_s
         original = np.ascontiguousarray(region.samples if under is None else under)
         wave16 = region.wave16 if under is None else models_view(original, rate)
@@ -286,23 +292,40 @@ class BandPlayAlong:
         self.x_parts = torch.zeros(
             (self.shape.n_parts, self.shape.max_variants, *self.x_orig.shape), dtype=torch.complex64
         )
+
+        def eq_bands(frequencies_hz: npt.NDArray[np.float64]) -> npt.NDArray[np.float32]:
+            return mask_grid.frequency_weights(
+                frequencies_hz, n_bands=settings.band_eq_bands, low_hz=EQ_LOW_HZ, high_hz=EQ_HIGH_HZ
+            )
+
         self.keep_song = keep_song
         self.song: SongChroma | None = None
         if keep_song > 0:
             self.song = SongChroma(
                 np.ascontiguousarray(region.samples), original, [len(p.variants) for p in arrangement.parts],
                 sample_rate_hz=rate,
-                band_weights=lambda hz: mask_grid.frequency_weights(
-                    hz, n_bands=settings.band_eq_bands, low_hz=EQ_LOW_HZ, high_hz=EQ_HIGH_HZ
-                ),
+                band_weights=eq_bands,
             )  # fmt: skip
             self.song_bars = _bar_interpolation(self.song.times_s, arrangement, duration_s)
+        self.tune_front = tune_front
+        self.tune: TuneFront | None = None
+        if tune_front > 0 and tune:
+            term = TuneFront(
+                np.ascontiguousarray(region.samples), original, tune, [len(p.variants) for p in arrangement.parts],
+                sample_rate_hz=rate,
+                band_weights=eq_bands,
+            )  # fmt: skip
+            if term.frames.size:  # none where no melody note plays in the region (a bridge)
+                self.tune = term
+                self.tune_bars = _bar_interpolation(term.times_s, arrangement, duration_s)
         for p, part in enumerate(arrangement.parts):
             for v in range(len(part.variants)):
                 audio = stem(p, v)
                 self.x_parts[p, v] = spec16(models_view(audio, rate))
                 if self.song is not None:
                     self.song.add_variant(p, v, audio)
+                if self.tune is not None and part.role != "bass":  # notched out by the tracker
+                    self.tune.add_variant(p, v, audio)
         # Levels as loudness weighs them (K-weighted power), as the render sets them (by LUFS):
         # with plain power, a bass-heavy band was heard by the dream up to 2.8 dB louder than
         # it is rendered over a bright track, and a bright one quieter.
@@ -347,6 +370,11 @@ class BandPlayAlong:
                 weights, self.shape.band_db(self.song_bars), self.shape.original_band_db(self.song_bars), scale.square()
             )
             (self.keep_song * similarity).backward(retain_graph=True)  # type: ignore[no-untyped-call]
+        if self.tune is not None:
+            in_front = self.tune.in_front(
+                weights, self.shape.band_db(self.tune_bars), self.shape.original_band_db(self.tune_bars), scale
+            )
+            (self.tune_front * in_front).backward(retain_graph=True)  # type: ignore[no-untyped-call]
         heard = original + scale * band
         return heard.real.square() + heard.imag.square()
 

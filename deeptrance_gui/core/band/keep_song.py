@@ -35,6 +35,47 @@ from deeptrance_gui.core.dsp.stft import bin_frequencies_hz, stft
 _QUIET = 1e-3
 
 
+def mixed(
+    parts: torch.Tensor,
+    under: torch.Tensor,
+    variant_weights: torch.Tensor,
+    part_gain_db: torch.Tensor,
+    under_gain_db: torch.Tensor | None,
+    band_scale: torch.Tensor,
+    *,
+    db: float,
+) -> torch.Tensor:
+    """A per-band feature of the mix (chroma power, harmonic sums) from its parts' and what
+    they play over, under the band dream's parameters.
+
+    Parameters
+    ----------
+    parts
+        (parts, variants, bands, frames, features): each part variant's feature per EQ band.
+    under
+        (bands, frames, features): the same of what the band plays over.
+    variant_weights
+        (parts, variants), the dream's (soft) choice.
+    part_gain_db
+        (parts, bands, frames) each part's level and EQ at the features' frames.
+    under_gain_db
+        (bands, frames) the EQ on what the band plays over, or None.
+    band_scale
+        Scalar: the band's scale against the track, in the feature's unit.
+    db
+        dB per decade of the feature: 10 for a power, 20 for an amplitude.
+
+    Returns
+    -------
+    torch.Tensor
+        (frames, features).
+    """
+    gains = torch.pow(10.0, part_gain_db / db)  # (P, B, T)
+    band = torch.einsum("pv,pbt,pvbtk->tk", variant_weights, gains, parts)
+    heard = under if under_gain_db is None else under * torch.pow(10.0, under_gain_db / db)[..., None]
+    return heard.sum(dim=0) + band_scale * band
+
+
 class SongChroma:
     """The mix's :func:`~deeptrance_gui.core.analysis.identity.fingerprint` similarity to the
     original, as a function of the band dream's parameters (see the module docstring)."""
@@ -100,10 +141,7 @@ class SongChroma:
         """
         if self.n_blocks == 0:
             return torch.zeros(())
-        gains = torch.pow(10.0, part_gain_db / 10.0)  # (P, B, T)
-        band = torch.einsum("pv,pbt,pvbtk->tk", variant_weights, gains, self.parts)
-        under = self.under if under_gain_db is None else self.under * torch.pow(10.0, under_gain_db / 10.0)[..., None]
-        mix = under.sum(dim=0) + band_power_scale * band  # (T, 12)
+        mix = mixed(self.parts, self.under, variant_weights, part_gain_db, under_gain_db, band_power_scale, db=10.0)
         peak = mix.amax(dim=1, keepdim=True)
         loud = (peak > _QUIET * peak.max()).to(mix.dtype)
         scaled = mix / peak.clamp_min(1e-20) * loud
