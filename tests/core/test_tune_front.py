@@ -73,3 +73,14 @@ def test_its_gradient_makes_room_for_the_tune() -> None:
     gain = torch.zeros(1, BANDS, term.times_s.size)
     term.in_front(torch.softmax(logits, dim=1), gain, None, torch.tensor(1.0)).backward()
     assert logits.grad is not None and logits.grad[0, 1] > 0 > logits.grad[0, 0]
+
+
+def test_a_region_without_the_melody_reads_nothing() -> None:
+    """A window where no melody note plays (a bridge of a long track) has no frame to read; the
+    band dream then leaves the term out (``BandPlayAlong``)."""
+    own, other, melody = tunes()
+    late = tuple(TranscribedNote(n.start_s + 60.0, n.duration_s, n.key, n.salience) for n in melody)
+    term = front(own, own, late, [other])
+    assert term.frames.size == 0 and term.times_s.size == 0
+    assert float(term.in_front(torch.ones(1, 1), torch.zeros(1, BANDS, 0), None, torch.tensor(1.0))) == 0.0
+    assert front(own, own, melody, [other]).frames.size > 100
