@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from deeptrance_gui.core.analysis.chroma import to_analysis_rate
 from deeptrance_gui.core.analysis.identity import cover_similarity
 from deeptrance_gui.core.band.keep_song import SongChroma
 from deeptrance_gui.core.dsp import grid as mask_grid
@@ -30,7 +31,7 @@ def parts() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def keeper(reference: np.ndarray, under: np.ndarray, variants: list[np.ndarray]) -> SongChroma:
     kept = SongChroma(reference, under, [len(variants)], sample_rate_hz=RATE, band_weights=band_weights)
     for v, audio in enumerate(variants):
-        kept.add_variant(0, v, audio)
+        kept.add_variant(0, v, to_analysis_rate(audio, sample_rate_hz=RATE))
     return kept
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from deeptrance_gui.core.analysis.chroma import to_analysis_rate
 from deeptrance_gui.core.analysis.transcribe import TranscribedNote, melody_line
 from deeptrance_gui.core.band.tune_front import TuneFront
 from tests.core.test_keep_song import BANDS, band_weights
@@ -40,7 +41,7 @@ def front(
 ) -> TuneFront:
     term = TuneFront(reference, under, melody, [len(variants)], sample_rate_hz=RATE, band_weights=band_weights)
     for v, audio in enumerate(variants):
-        term.add_variant(0, v, audio)
+        term.add_variant(0, v, to_analysis_rate(audio, sample_rate_hz=RATE))
     return term
 
 

@@ -44,6 +44,7 @@ import numpy.typing as npt
 import torch
 
 from deeptrance_gui.core.analysis import MusicalAnalysis, analyse
+from deeptrance_gui.core.analysis.chroma import to_analysis_rate
 from deeptrance_gui.core.analysis.transcribe import TranscribedNote
 from deeptrance_gui.core.audio.clip import AudioClip, FloatArray
 from deeptrance_gui.core.band.arrange import Arrangement, style_for
@@ -322,10 +323,13 @@ class BandPlayAlong:
             for v in range(len(part.variants)):
                 audio = stem(p, v)
                 self.x_parts[p, v] = spec16(models_view(audio, rate))
+                if self.song is None and self.tune is None:
+                    continue
+                mono = to_analysis_rate(audio, sample_rate_hz=rate)  # once for both terms
                 if self.song is not None:
-                    self.song.add_variant(p, v, audio)
+                    self.song.add_variant(p, v, mono)
                 if self.tune is not None and part.role != "bass":  # notched out by the tracker
-                    self.tune.add_variant(p, v, audio)
+                    self.tune.add_variant(p, v, mono)
         # Levels as loudness weighs them (K-weighted power), as the render sets them (by LUFS):
         # with plain power, a bass-heavy band was heard by the dream up to 2.8 dB louder than
         # it is rendered over a bright track, and a bright one quieter.

@@ -93,12 +93,11 @@ class SongChroma:
         with; ``under``: what the band plays over; ``n_variants``: each part's number of
         variants (each added with :meth:`add_variant`); ``band_weights(frequencies_hz)``:
         (bins, bands) of the dream's EQ bands."""
-        self.rate = sample_rate_hz
         target = fingerprint(reference, sample_rate_hz)  # (12, blocks)
         fold = fold_matrix(CHROMA_N_FFT, ANALYSIS_RATE_HZ)  # (12, bins)
         weights = band_weights(bin_frequencies_hz(n_fft=CHROMA_N_FFT, sample_rate_hz=ANALYSIS_RATE_HZ))  # (bins, B)
         self.folds = torch.from_numpy(np.einsum("kf,fb->bkf", fold, weights)).to(torch.float32)  # (B, 12, bins)
-        self.under = self._per_band(under)
+        self.under = self._per_band(to_analysis_rate(under, sample_rate_hz=sample_rate_hz))
         frames = self.under.shape[1]
         self.parts = torch.zeros((len(n_variants), max(n_variants), *self.under.shape))
         hop_s = CHROMA_HOP / ANALYSIS_RATE_HZ
@@ -107,15 +106,17 @@ class SongChroma:
         self.n_blocks = min(target.shape[1], frames // self.per_block)
         self.target = torch.from_numpy(target[:, : self.n_blocks]).to(torch.float32)
 
-    def _per_band(self, audio: FloatArray) -> torch.Tensor:
-        """Pitch-class power of ``audio`` per EQ band and frame, (bands, frames, 12)."""
-        mono = to_analysis_rate(audio, sample_rate_hz=self.rate)
+    def _per_band(self, mono: FloatArray) -> torch.Tensor:
+        """Pitch-class power of ``mono`` (analysis rate, (1, frames)) per EQ band and frame,
+        (bands, frames, 12)."""
         power = torch.from_numpy(np.abs(stft(mono, n_fft=CHROMA_N_FFT, hop=CHROMA_HOP)[0]) ** 2).to(torch.float32)
         return torch.einsum("bkf,ft->btk", self.folds, power)
 
-    def add_variant(self, part: int, variant: int, audio: FloatArray) -> None:
-        """Part ``part``'s variant ``variant`` as rendered at the style's balance, (channels, frames)."""
-        chroma = self._per_band(audio)
+    def add_variant(self, part: int, variant: int, mono: FloatArray) -> None:
+        """Part ``part``'s variant ``variant`` as rendered at the style's balance, in mono at the
+        analysis rate (:func:`~deeptrance_gui.core.analysis.chroma.to_analysis_rate`, shared
+        with :class:`~deeptrance_gui.core.band.tune_front.TuneFront`), (1, frames)."""
+        chroma = self._per_band(mono)
         frames = min(self.parts.shape[3], chroma.shape[1])
         self.parts[part, variant, :, :frames] = chroma[:, :frames]
 

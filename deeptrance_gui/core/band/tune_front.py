@@ -65,13 +65,13 @@ class TuneFront:
         spans are where the term is read); ``n_variants``: each part's number of variants (each
         added with :meth:`add_variant`; a variant never added is silent to the term); ``band_weights(frequencies_hz)``:
         (bins, bands) of the dream's EQ bands."""
-        self.rate = sample_rate_hz
         matrix, grid = harmonic_sum(n_fft=MELODY_N_FFT, keys=MELODY_KEYS, harmonics=HARMONICS)
         # Each key sums 16 bins of 1025: sparse, so the set-up costs a few ms per part variant.
         self.matrix = sparse.csr_matrix(matrix)
         self.weights = band_weights(bin_frequencies_hz(n_fft=MELODY_N_FFT, sample_rate_hz=ANALYSIS_RATE_HZ))  # (bins, B)
         hop_s = TUNE_HOP / ANALYSIS_RATE_HZ
-        n_frames = 1 + to_analysis_rate(under, sample_rate_hz=sample_rate_hz).shape[1] // TUNE_HOP  # centred STFT
+        under_mono = to_analysis_rate(under, sample_rate_hz=sample_rate_hz)
+        n_frames = 1 + under_mono.shape[1] // TUNE_HOP  # centred STFT
         frame_times_s = np.arange(n_frames, dtype=np.float64) * hop_s
         # The target: the original's own line, frame by frame, where its melody notes play.
         line, line_hop_s = melody_line(reference, sample_rate_hz=sample_rate_hz)
@@ -83,16 +83,15 @@ class TuneFront:
         self.frames = np.flatnonzero(inside & ~np.isnan(keys))
         #: Seconds of the frames the term reads (where the dream's gains are wanted).
         self.times_s: npt.NDArray[np.float64] = frame_times_s[self.frames]
-        self.under = self._per_band(under)  # (B, frames read, keys)
+        self.under = self._per_band(under_mono)  # (B, frames read, keys)
         self.parts = torch.zeros((len(n_variants), max(n_variants), *self.under.shape))
         classes = np.round(keys[self.frames]).astype(np.int64) % 12
         key_classes = np.round(grid).astype(np.int64) % 12
         self.target = torch.from_numpy((key_classes[None, :] == classes[:, None]).astype(np.float32))  # (frames, keys)
 
-    def _per_band(self, audio: FloatArray) -> torch.Tensor:
-        """Harmonic sum of ``audio``'s magnitude per EQ band at the frames the term reads,
-        (bands, frames, keys)."""
-        mono = to_analysis_rate(audio, sample_rate_hz=self.rate)
+    def _per_band(self, mono: FloatArray) -> torch.Tensor:
+        """Harmonic sum of ``mono``'s magnitude (analysis rate, (1, frames)) per EQ band at the
+        frames the term reads, (bands, frames, keys)."""
         magnitude = np.abs(stft(mono, n_fft=MELODY_N_FFT, hop=TUNE_HOP)[0]).astype(np.float32)
         magnitude = magnitude[:, self.frames[self.frames < magnitude.shape[1]]]  # a render a frame short: silence
         out = np.zeros((self.weights.shape[1], self.frames.size, self.matrix.shape[0]), dtype=np.float32)
@@ -100,9 +99,10 @@ class TuneFront:
             out[band, : magnitude.shape[1]] = (self.matrix @ (self.weights[:, band, None] * magnitude)).T
         return torch.from_numpy(out)
 
-    def add_variant(self, part: int, variant: int, audio: FloatArray) -> None:
-        """Part ``part``'s variant ``variant`` as rendered at the style's balance, (channels, frames)."""
-        self.parts[part, variant] = self._per_band(audio)
+    def add_variant(self, part: int, variant: int, mono: FloatArray) -> None:
+        """Part ``part``'s variant ``variant`` as rendered at the style's balance, in mono at the
+        analysis rate (as :meth:`~deeptrance_gui.core.band.keep_song.SongChroma.add_variant`)."""
+        self.parts[part, variant] = self._per_band(mono)
 
     def in_front(
         self,
